@@ -1,0 +1,123 @@
+//! The command line: `main` parses (`args`), `run` dispatches to the library, errors are
+//! printed once with their context chain and a hint. Commands print; the library never does.
+
+mod args;
+mod progress;
+
+use anyhow::{Context, Result};
+use args::{Cli, Command};
+use clap::Parser;
+use leadcast::data::{self, Problems, mapping::Mapping};
+use leadcast::domain::TABLES;
+use leadcast::sim::{self, SimConfig};
+use progress::Progress;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Generate(a) => generate(a),
+        Command::Validate(a) => validate(a),
+        Command::Import(a) => import(a),
+        Command::Train(_) => not_built("train", 3),
+        Command::Evaluate(_) => not_built("evaluate", 3),
+        Command::Score(_) => not_built("score", 3),
+        Command::Models(_) => not_built("models", 3),
+        Command::Backtest(_) => not_built("backtest", 4),
+        Command::Forecast(_) => not_built("forecast", 4),
+        Command::ForecastSeries(_) => not_built("forecast-series", 4),
+        Command::QuotaPlan(_) => not_built("quota-plan", 4),
+        Command::Recommend(_) => not_built("recommend", 5),
+        Command::Serve(_) => not_built("serve", 6),
+    }
+}
+
+fn not_built(cmd: &str, issue: u32) -> Result<ExitCode> {
+    eprintln!("leadcast {cmd}: not built yet (tracked in issue {issue}); `leadcast --help` lists what works today");
+    Ok(ExitCode::from(2))
+}
+
+fn generate(a: args::GenerateArgs) -> Result<ExitCode> {
+    let as_of =
+        a.as_of.parse().with_context(|| format!("--as-of {:?} is not a date (expected YYYY-MM-DD)", a.as_of))?;
+    let cfg = SimConfig { seed: a.seed, world: a.world, leads: a.leads, reps: a.reps, quarters: a.quarters, as_of };
+    let p = Progress::start(format!(
+        "simulating world {} seed {} ({} leads, {} reps, {} quarters to {})",
+        cfg.world, cfg.seed, cfg.leads, cfg.reps, cfg.quarters, cfg.as_of
+    ));
+    let s = sim::simulate(&cfg)?;
+    p.step(format!("writing {}", a.out.display()));
+    sim::write(&a.out, &s).with_context(|| format!("writing the simulated data to {}", a.out.display()))?;
+    p.finish();
+    let ds = &s.dataset;
+    println!(
+        "wrote {}: {} reps, {} leads, {} opportunities, {} stage entries, {} activities, {} invoices; truth/ beside them",
+        a.out.display(),
+        ds.reps.len(),
+        ds.leads.len(),
+        ds.opportunities.len(),
+        ds.stage_history.len(),
+        ds.activities.len(),
+        ds.payments.as_ref().map_or(0, Vec::len)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_mapping(path: Option<&Path>) -> Result<Option<Mapping>> {
+    path.map(|p| Mapping::load(p).with_context(|| format!("reading the mapping {}", p.display()))).transpose()
+}
+
+/// Prints the problems, grouped, and the table sizes; returns whether there were errors.
+fn report(checked: &data::Checked, max_per_kind: usize) -> bool {
+    let problems: &Problems = &checked.problems;
+    let lines = if max_per_kind == 0 {
+        problems.iter().map(|p| p.to_string()).collect()
+    } else {
+        problems.summarize(max_per_kind)
+    };
+    for l in &lines {
+        eprintln!("{l}");
+    }
+    let sizes: Vec<String> = TABLES.iter().map(|t| format!("{} {}", t.name, checked.dataset.rows(t.name))).collect();
+    println!("rows loaded: {}", sizes.join(", "));
+    println!("{} error(s), {} warning(s)", problems.error_count(), problems.warning_count());
+    problems.has_errors()
+}
+
+fn validate(a: args::ValidateArgs) -> Result<ExitCode> {
+    let mapping = load_mapping(a.mapping.as_deref())?;
+    let p = Progress::start(format!("checking {}", a.data.display()));
+    let checked = data::check_dir(&a.data, mapping.as_ref());
+    p.finish();
+    if report(&checked, a.max_per_kind) {
+        eprintln!("hint: fix the rows named above (or the mapping) and run validate again");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(a: args::ImportArgs) -> Result<ExitCode> {
+    let mapping = load_mapping(Some(&a.mapping))?;
+    let p = Progress::start(format!("importing {} through {}", a.data.display(), a.mapping.display()));
+    let checked = data::check_dir(&a.data, mapping.as_ref());
+    p.finish();
+    if report(&checked, a.max_per_kind) {
+        eprintln!("hint: nothing was written; fix the mapping or the export and import again");
+        return Ok(ExitCode::FAILURE);
+    }
+    data::write::write_dir(&a.out, &checked.dataset)
+        .with_context(|| format!("writing contract tables to {}", a.out.display()))?;
+    println!("wrote contract tables to {}", a.out.display());
+    Ok(ExitCode::SUCCESS)
+}

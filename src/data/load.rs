@@ -1,0 +1,444 @@
+//! Raw rows → typed records. Every field of every row is checked, and every failure is a
+//! [`Problem`] naming the file, row, line and column; a row with any error is left out of the
+//! dataset (and the directory as a whole is then invalid).
+
+use super::mapping::Mapping;
+use super::problem::{Problem, Problems};
+use super::raw::{self, RawRow, RawTable};
+use crate::domain::*;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// Where a record came from, for cross-table problems.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: Arc<str>,
+    pub row: usize,
+    pub line: Option<u64>,
+}
+
+impl Origin {
+    /// A problem located at this record.
+    pub fn error(&self, column: &str, message: impl Into<String>) -> Problem {
+        Problem::error(&*self.file, message).at_row(self.row, self.line).in_column(column)
+    }
+
+    pub fn warning(&self, column: &str, message: impl Into<String>) -> Problem {
+        Problem::warning(&*self.file, message).at_row(self.row, self.line).in_column(column)
+    }
+}
+
+/// A loaded dataset with the origin of every record (same order as the records).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub dataset: Dataset,
+    pub origins: HashMap<&'static str, Vec<Origin>>,
+    /// Tables that were present (loaded, possibly with row errors).
+    pub present: Vec<&'static str>,
+}
+
+impl Loaded {
+    pub fn origin(&self, table: &str, i: usize) -> &Origin {
+        &self.origins[table][i]
+    }
+}
+
+/// Loads every contract table of `dir` (through `mapping` for the tables it defines).
+pub fn load_dir(dir: &Path, mapping: Option<&Mapping>, problems: &mut Problems) -> Loaded {
+    let mut out = Loaded::default();
+    if !dir.is_dir() {
+        problems.push(Problem::error(
+            dir.display().to_string(),
+            "not a directory (expected a data directory with reps.csv, leads.csv, …)",
+        ));
+        return out;
+    }
+    for spec in TABLES {
+        let table = match mapping.and_then(|m| m.table(spec.name)) {
+            Some(rule) => match rule.apply(dir, spec, problems) {
+                Some(t) => t,
+                None => continue,
+            },
+            None => match raw::find_table(dir, spec.name) {
+                Ok(Some(path)) => match raw::open(&path, Some(b',')) {
+                    Ok(t) => t,
+                    Err(p) => {
+                        problems.push(p);
+                        out.present.push(spec.name);
+                        continue;
+                    }
+                },
+                Ok(None) => {
+                    if spec.mandatory {
+                        problems.push(Problem::error(
+                            format!("{}.csv", spec.name),
+                            format!(
+                                "missing table: {} has no {}.csv or {}.parquet",
+                                dir.display(),
+                                spec.name,
+                                spec.name
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                Err(p) => {
+                    problems.push(p);
+                    continue;
+                }
+            },
+        };
+        out.present.push(spec.name);
+        load_table(spec, table, &mut out, problems);
+    }
+    out
+}
+
+/// Parses one raw table into the dataset.
+pub fn load_table(spec: &TableSpec, table: RawTable, out: &mut Loaded, problems: &mut Problems) {
+    let file: Arc<str> = Arc::from(table.file.as_str());
+    let declared_empty = table.declared_empty;
+    let mut missing = Vec::new();
+    let mut index = HashMap::new();
+    for col in spec.columns() {
+        match table.column_index(col) {
+            Some(i) => {
+                index.insert(col, i);
+            }
+            None if spec.required.contains(&col) => missing.push(col),
+            None => {}
+        }
+    }
+    if !missing.is_empty() {
+        for col in &missing {
+            problems.push(
+                Problem::error(
+                    &*file,
+                    format!("missing column {col:?} (the header has: {})", table.headers.join(", ")),
+                )
+                .at_row(0, Some(1))
+                .in_column(*col),
+            );
+        }
+        return;
+    }
+    let mut origins = Vec::new();
+    let mut n_rows = 0usize;
+    for item in table.rows {
+        let row = match item {
+            Ok(r) => r,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        n_rows += 1;
+        let mut f = Fields { file: &file, row: &row, index: &index, problems, ok: true };
+        let ds = &mut out.dataset;
+        let kept = match spec.name {
+            "reps" => f.rep().map(|r| ds.reps.push(r)),
+            "quotas" => f.quota().map(|r| ds.quotas.push(r)),
+            "leads" => f.lead().map(|r| ds.leads.push(r)),
+            "opportunities" => f.opportunity().map(|r| ds.opportunities.push(r)),
+            "stage_history" => f.stage_entry().map(|r| ds.stage_history.push(r)),
+            "activities" => f.activity().map(|r| ds.activities.push(r)),
+            "accounts" => f.account().map(|r| ds.accounts.get_or_insert_with(Vec::new).push(r)),
+            "payments" => f.payment().map(|r| ds.payments.get_or_insert_with(Vec::new).push(r)),
+            other => unreachable!("no loader for table {other}"),
+        };
+        if kept.is_some() {
+            origins.push(Origin { file: file.clone(), row: row.row, line: row.line });
+        }
+    }
+    match spec.name {
+        "accounts" => drop(out.dataset.accounts.get_or_insert_with(Vec::new)),
+        "payments" => drop(out.dataset.payments.get_or_insert_with(Vec::new)),
+        _ => {}
+    }
+    if n_rows == 0 && !declared_empty {
+        problems.push(Problem::warning(&*file, format!("table {} has no rows", spec.name)));
+    }
+    out.origins.insert(spec.name, origins);
+}
+
+/// The fields of one row, parsed with problems recorded in place.
+struct Fields<'a> {
+    file: &'a str,
+    row: &'a RawRow,
+    index: &'a HashMap<&'static str, usize>,
+    problems: &'a mut Problems,
+    ok: bool,
+}
+
+impl Fields<'_> {
+    fn raw(&self, col: &str) -> &str {
+        self.index.get(col).and_then(|&i| self.row.fields.get(i)).unwrap_or("")
+    }
+
+    fn fail(&mut self, col: &str, message: String) {
+        self.ok = false;
+        self.problems.push(Problem::error(self.file, message).at_row(self.row.row, self.row.line).in_column(col));
+    }
+
+    fn done<T>(&self, value: T) -> Option<T> {
+        self.ok.then_some(value)
+    }
+
+    fn opt_str(&mut self, col: &str) -> Option<String> {
+        let v = self.raw(col);
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    fn req_str(&mut self, col: &str) -> String {
+        let v = self.raw(col).to_string();
+        if v.is_empty() {
+            self.fail(col, "missing value (the column is required)".into());
+        }
+        v
+    }
+
+    fn parse_opt<T>(&mut self, col: &str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let v = self.raw(col);
+        if v.is_empty() {
+            return None;
+        }
+        match parse(v) {
+            Ok(x) => Some(x),
+            Err(msg) => {
+                self.fail(col, msg);
+                None
+            }
+        }
+    }
+
+    fn parse_req<T>(&mut self, col: &str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        if self.raw(col).is_empty() {
+            self.fail(col, "missing value (the column is required)".into());
+            return None;
+        }
+        self.parse_opt(col, parse)
+    }
+
+    fn rep(&mut self) -> Option<Rep> {
+        let r = Rep {
+            rep_id: self.req_str("rep_id"),
+            name: self.req_str("name"),
+            team: self.req_str("team"),
+            region: self.req_str("region"),
+            manager_id: self.opt_str("manager_id"),
+            hired_at: self.parse_opt("hired_at", parse_date),
+        };
+        self.done(r)
+    }
+
+    fn quota(&mut self) -> Option<Quota> {
+        let rep_id = self.req_str("rep_id");
+        let period = self.parse_req("period", |s| Period::from_str(s));
+        let quota = self.parse_req("quota", |s| non_negative(s, "quota"));
+        self.done(())?;
+        Some(Quota { rep_id, period: period?, quota: quota? })
+    }
+
+    fn lead(&mut self) -> Option<Lead> {
+        let lead_id = self.req_str("lead_id");
+        let created_at = self.parse_req("created_at", parse_date);
+        let l = Lead {
+            lead_id,
+            created_at: created_at.unwrap_or_default(),
+            source: self.req_str("source"),
+            industry: self.req_str("industry"),
+            company_size: self.req_str("company_size"),
+            region: self.req_str("region"),
+            persona: self.req_str("persona"),
+            owner_id: self.req_str("owner_id"),
+            product_interest: self.opt_str("product_interest"),
+            email_opens: self.parse_opt("email_opens", parse_count),
+            web_visits: self.parse_opt("web_visits", parse_count),
+            calls: self.parse_opt("calls", parse_count),
+            meetings: self.parse_opt("meetings", parse_count),
+            converted: self.parse_opt("converted", parse_flag),
+            converted_at: self.parse_opt("converted_at", parse_date),
+        };
+        self.done(l)
+    }
+
+    fn opportunity(&mut self) -> Option<Opportunity> {
+        let opportunity_id = self.req_str("opportunity_id");
+        let owner_id = self.req_str("owner_id");
+        let product = self.req_str("product");
+        let amount = self.parse_req("amount", |s| positive(s, "amount"));
+        let created_at = self.parse_req("created_at", parse_date);
+        let stage = self.parse_req("stage", |s| {
+            let st = Stage::from_str(s)?;
+            if st.is_pipeline() { Ok(st) } else { Err(format!("stage {s:?} is not an opportunity stage (expected one of: discovery, qualification, negotiation, contract)")) }
+        });
+        let status = self.parse_req("status", |s| Status::from_str(s));
+        let o = Opportunity {
+            opportunity_id,
+            owner_id,
+            product,
+            amount: amount.unwrap_or_default(),
+            created_at: created_at.unwrap_or_default(),
+            stage: stage.unwrap_or(Stage::Discovery),
+            status: status.unwrap_or(Status::Open),
+            lead_id: self.opt_str("lead_id"),
+            account_id: self.opt_str("account_id"),
+            industry: self.opt_str("industry"),
+            expected_close: self.parse_opt("expected_close", parse_date),
+            closed_at: self.parse_opt("closed_at", parse_date),
+            discount_pct: self.parse_opt("discount_pct", |s| {
+                let d = parse_number(s)?;
+                if (0.0..100.0).contains(&d) {
+                    Ok(d)
+                } else {
+                    Err(format!("discount_pct {s} is outside 0 ≤ d < 100 (percent of list price)"))
+                }
+            }),
+        };
+        self.done(o)
+    }
+
+    fn stage_entry(&mut self) -> Option<StageEntry> {
+        let opportunity_id = self.req_str("opportunity_id");
+        let stage = self.parse_req("stage", |s| {
+            let st = Stage::from_str(s)?;
+            if st.is_pipeline() { Ok(st) } else { Err(format!("stage {s:?} is not an opportunity stage (expected one of: discovery, qualification, negotiation, contract)")) }
+        });
+        let entered_at = self.parse_req("entered_at", parse_date);
+        self.done(())?;
+        Some(StageEntry { opportunity_id, stage: stage?, entered_at: entered_at? })
+    }
+
+    fn activity(&mut self) -> Option<Activity> {
+        let activity_id = self.req_str("activity_id");
+        let stage = self.parse_req("stage", |s| Stage::from_str(s));
+        // Touches before a lead converts have no opportunity yet: the id may be empty only then.
+        let opportunity_id = match stage {
+            Some(Stage::Lead) => self.raw("opportunity_id").to_string(),
+            _ => self.req_str("opportunity_id"),
+        };
+        let a = Activity {
+            activity_id,
+            opportunity_id,
+            at: self.parse_req("at", parse_date).unwrap_or_default(),
+            stage: stage.unwrap_or(Stage::Lead),
+            channel: self.req_str("channel"),
+            outcome: self.parse_req("outcome", |s| Outcome::from_str(s)).unwrap_or(Outcome::NoChange),
+            talk_track_id: self.opt_str("talk_track_id"),
+            persona: self.opt_str("persona"),
+            industry: self.opt_str("industry"),
+            objection: self.parse_opt("objection", |s| Objection::from_str(s)),
+        };
+        self.done(a)
+    }
+
+    fn account(&mut self) -> Option<Account> {
+        let a = Account {
+            account_id: self.req_str("account_id"),
+            industry: self.req_str("industry"),
+            region: self.req_str("region"),
+            tier: self.opt_str("tier"),
+        };
+        self.done(a)
+    }
+
+    fn payment(&mut self) -> Option<Payment> {
+        let invoice_id = self.req_str("invoice_id");
+        let opportunity_id = self.req_str("opportunity_id");
+        let amount = self.parse_req("amount", |s| non_negative(s, "amount"));
+        let due_at = self.parse_req("due_at", parse_date);
+        let paid_at = self.parse_opt("paid_at", parse_date);
+        self.done(())?;
+        Some(Payment { invoice_id, opportunity_id, amount: amount?, due_at: due_at?, paid_at })
+    }
+}
+
+/// Parses an ISO-8601 date, or the date part of an ISO-8601 date-time (`2026-07-01T09:30:00`,
+/// `2026-07-01 09:30:00`, with optional fraction and offset).
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let bad = || format!("cannot parse {s:?} as a date (expected ISO-8601, e.g. 2026-07-01)");
+    if s.len() < 10 || !s.is_char_boundary(10) {
+        return Err(bad());
+    }
+    let date = NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").map_err(|_| bad())?;
+    if s.len() == 10 {
+        return Ok(date);
+    }
+    let ok = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+        || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").is_ok()
+        || chrono::DateTime::parse_from_rfc3339(s).is_ok()
+        || chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z").is_ok();
+    if ok { Ok(date) } else { Err(bad()) }
+}
+
+/// Parses a finite number.
+pub fn parse_number(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("cannot parse {s:?} as a number")),
+    }
+}
+
+fn positive(s: &str, what: &str) -> Result<f64, String> {
+    let x = parse_number(s)?;
+    if x > 0.0 { Ok(x) } else { Err(format!("{what} must be > 0 (got {s})")) }
+}
+
+fn non_negative(s: &str, what: &str) -> Result<f64, String> {
+    let x = parse_number(s)?;
+    if x >= 0.0 { Ok(x) } else { Err(format!("{what} must be ≥ 0 (got {s})")) }
+}
+
+/// Parses a non-negative whole count (`3`, or `3.0` as Parquet floats print).
+pub fn parse_count(s: &str) -> Result<u32, String> {
+    if let Ok(n) = s.parse::<u32>() {
+        return Ok(n);
+    }
+    match s.parse::<f64>() {
+        Ok(x) if x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64 => Ok(x as u32),
+        _ => Err(format!("cannot parse {s:?} as a count (expected a whole number ≥ 0)")),
+    }
+}
+
+/// Parses a 0/1 flag (`true`/`false` accepted too).
+pub fn parse_flag(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!("cannot parse {s:?} as 0/1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let d = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        for s in [
+            "2026-07-01",
+            "2026-07-01T09:30:00",
+            "2026-07-01 09:30:00",
+            "2026-07-01T09:30:00Z",
+            "2026-07-01T09:30:00.123+08:00",
+        ] {
+            assert_eq!(parse_date(s), Ok(d), "{s}");
+        }
+        for s in ["2026-13-01", "01/07/2026", "2026-07-01x", "", "2026-07-0", "二〇二六年"] {
+            assert!(parse_date(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn numbers_counts_flags() {
+        assert!(parse_number("NaN").is_err() && parse_number("inf").is_err() && parse_number("1e3").is_ok());
+        assert_eq!(parse_count("3.0"), Ok(3));
+        assert!(parse_count("-1").is_err() && parse_count("2.5").is_err());
+        assert_eq!(parse_flag("1"), Ok(true));
+        assert!(parse_flag("yes").is_err());
+    }
+}

@@ -1,0 +1,493 @@
+//! Import mappings: how a real CRM export becomes contract tables.
+//!
+//! A mapping is a TOML file. For each contract table it names a source file and how each
+//! contract column is made from the source row: a source column, a constant, a value map
+//! (`Won` → `won`), a lookup into another file of the export (an account's sector), values that
+//! mean "missing" (`0`), and a fallback rule or default used when the value is missing. A table
+//! the export lacks can be declared `empty`. Columns not named are taken from a source column of
+//! the same name, if there is one.
+//!
+//! Nothing is silently dropped or invented: every default or fallback used, every value left
+//! empty, is reported as a warning with its count. The mapped rows keep their source file, row
+//! and line, so the contract checks of `load` and `validate` point into the real export.
+//!
+//! ```toml
+//! [tables.opportunities]
+//! from = "sales_pipeline.csv"
+//! [tables.opportunities.columns]
+//! owner_id = "sales_agent"
+//! status = { from = "deal_stage", map = { Won = "won", Lost = "lost", Engaging = "open" } }
+//! amount = { from = "close_value", missing = ["0"], or = { from = "product", lookup = { file = "products.csv", key = "product", value = "sales_price" } } }
+//! ```
+
+use super::problem::{Problem, Problems};
+use super::raw::{self, RawRow, RawTable};
+use crate::domain::{TABLES, TableSpec};
+use crate::{Error, Result};
+use csv::StringRecord;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// A parsed, checked mapping file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// What export this mapping is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    pub tables: BTreeMap<String, TableRule>,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+/// How one contract table is made.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableRule {
+    /// Source file, relative to the data directory.
+    pub from: Option<String>,
+    /// The export has no such table: write it with its header and no rows.
+    #[serde(default)]
+    pub empty: bool,
+    /// CSV separator of the source (sniffed when absent).
+    pub separator: Option<String>,
+    /// Keep only the first row of each value of the table's first column (its ID).
+    #[serde(default)]
+    pub distinct: bool,
+    /// Contract column → rule.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnSpec>,
+    /// Why the table is empty or derived; shown with its warnings.
+    pub note: Option<String>,
+    #[serde(skip)]
+    name: String,
+    #[serde(skip)]
+    mapping_file: String,
+}
+
+/// A column rule: a bare source column name, or a full rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnSpec {
+    Column(String),
+    Rule(ColumnRule),
+}
+
+/// How one contract column is made from a source row.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnRule {
+    /// Source column.
+    pub from: Option<String>,
+    /// Constant value.
+    pub value: Option<String>,
+    /// Source values that mean "missing" (the empty value always does).
+    #[serde(default)]
+    pub missing: Vec<String>,
+    /// Value map; values not in it pass through unchanged.
+    #[serde(default)]
+    pub map: BTreeMap<String, String>,
+    /// Replace the value by a column of another file, found by key.
+    pub lookup: Option<Lookup>,
+    /// Rule to use when this one yields nothing.
+    pub or: Option<Box<ColumnRule>>,
+    /// Value to use when this rule (and `or`) yield nothing.
+    pub default: Option<String>,
+    /// Why; shown with the warning that counts fill-ins.
+    pub note: Option<String>,
+}
+
+/// A lookup into another file of the export.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lookup {
+    pub file: String,
+    pub key: String,
+    pub value: String,
+    /// Value map applied to the looked-up value.
+    #[serde(default)]
+    pub map: BTreeMap<String, String>,
+}
+
+impl Mapping {
+    /// Reads and checks a mapping file: known tables, known columns, one source per rule.
+    pub fn load(path: &Path) -> Result<Mapping> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Mapping::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
+        let cfg = |message: String| Error::Config { path: path.to_path_buf(), message };
+        let mut m: Mapping = toml::from_str(text).map_err(|e| cfg(e.to_string()))?;
+        m.path = path.to_path_buf();
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        for (name, rule) in m.tables.iter_mut() {
+            let spec = TABLES.iter().find(|s| s.name == name).ok_or_else(|| {
+                cfg(format!(
+                    "tables.{name}: not a contract table (expected one of: {})",
+                    TABLES.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            rule.name = name.clone();
+            rule.mapping_file = file.clone();
+            match (&rule.from, rule.empty) {
+                (None, false) => return Err(cfg(format!("tables.{name}: needs `from = \"FILE\"` or `empty = true`"))),
+                (Some(_), true) => return Err(cfg(format!("tables.{name}: `from` and `empty` exclude each other"))),
+                _ => {}
+            }
+            if let Some(sep) = &rule.separator {
+                if sep.len() != 1 {
+                    return Err(cfg(format!("tables.{name}.separator: must be one character, got {sep:?}")));
+                }
+            }
+            for (col, spec_col) in &rule.columns {
+                if !spec.columns().any(|c| c == col) {
+                    return Err(cfg(format!(
+                        "tables.{name}.columns.{col}: not a column of {name} (expected one of: {})",
+                        spec.columns().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                if let ColumnSpec::Rule(r) = spec_col {
+                    r.check(&format!("tables.{name}.columns.{col}")).map_err(cfg)?;
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    /// The rule for a contract table, if the mapping defines it.
+    pub fn table(&self, name: &str) -> Option<&TableRule> {
+        self.tables.get(name)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl ColumnRule {
+    fn check(&self, at: &str) -> std::result::Result<(), String> {
+        match (&self.from, &self.value) {
+            (Some(_), Some(_)) => return Err(format!("{at}: `from` and `value` exclude each other")),
+            (None, None) => return Err(format!("{at}: needs `from = \"COLUMN\"` or `value = \"CONSTANT\"`")),
+            _ => {}
+        }
+        if let Some(or) = &self.or {
+            or.check(&format!("{at}.or"))?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        let base = match (&self.from, &self.value) {
+            (Some(f), _) => format!("column {f}"),
+            (_, Some(v)) => format!("the constant {v:?}"),
+            _ => String::new(),
+        };
+        match &self.lookup {
+            Some(l) => format!("{}:{} (by {})", l.file, l.value, base.trim_start_matches("column ")),
+            None => base,
+        }
+    }
+}
+
+/// A column rule resolved against a source header, ready to run on rows.
+struct Compiled {
+    source: Source,
+    missing: HashSet<String>,
+    map: BTreeMap<String, String>,
+    lookup: Option<(HashMap<String, String>, BTreeMap<String, String>)>,
+    or: Option<Box<Compiled>>,
+    default: Option<String>,
+    described: String,
+}
+
+enum Source {
+    Column(usize),
+    Constant(String),
+}
+
+impl Compiled {
+    /// The value for a row, and whether a fallback (`or` or `default`) supplied it.
+    fn eval(&self, fields: &StringRecord) -> (Option<String>, bool) {
+        let raw = match &self.source {
+            Source::Column(i) => fields.get(*i).unwrap_or(""),
+            Source::Constant(v) => v.as_str(),
+        };
+        let mut value = (!raw.is_empty() && !self.missing.contains(raw))
+            .then(|| self.map.get(raw).map_or(raw, String::as_str).to_string());
+        if let (Some(v), Some((table, map))) = (&value, &self.lookup) {
+            value = table.get(v).filter(|s| !s.is_empty()).map(|s| map.get(s).cloned().unwrap_or_else(|| s.clone()));
+        }
+        if value.is_some() {
+            return (value, false);
+        }
+        if let Some(or) = &self.or {
+            let (v, _) = or.eval(fields);
+            if v.is_some() {
+                return (v, true);
+            }
+        }
+        (self.default.clone(), self.default.is_some())
+    }
+}
+
+impl TableRule {
+    /// Builds the contract table from the export in `dir`. Problems (missing source file or
+    /// column) are reported; `None` means the table could not be built at all.
+    pub fn apply(&self, dir: &Path, spec: &TableSpec, problems: &mut Problems) -> Option<RawTable> {
+        let headers: Vec<String> = spec.columns().map(String::from).collect();
+        if self.empty {
+            let why = self.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            problems.push(Problem::warning(
+                &self.mapping_file,
+                format!("table {}: not in this export, left empty{why}", self.name),
+            ));
+            let mut t = RawTable::in_memory(format!("{} (mapped, empty)", self.name), headers, Vec::new());
+            t.declared_empty = true;
+            return Some(t);
+        }
+        let from = self.from.as_deref()?;
+        let sep = self.separator.as_ref().map(|s| s.as_bytes()[0]);
+        let src = match raw::open(&dir.join(from), sep) {
+            Ok(t) => t,
+            Err(p) => {
+                problems.push(p);
+                return None;
+            }
+        };
+        let mut cols: Vec<(String, Compiled)> = Vec::new();
+        let mut ok = true;
+        for col in spec.columns() {
+            let rule = match self.columns.get(col) {
+                Some(ColumnSpec::Column(c)) => ColumnRule { from: Some(c.clone()), ..Default::default() },
+                Some(ColumnSpec::Rule(r)) => r.clone(),
+                None if src.column_index(col).is_some() => {
+                    ColumnRule { from: Some(col.to_string()), ..Default::default() }
+                }
+                None => continue,
+            };
+            match self.compile(&rule, &src, dir, col) {
+                Ok(c) => cols.push((col.to_string(), c)),
+                Err(p) => {
+                    problems.push(p);
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let out_headers: Vec<String> = cols.iter().map(|(c, _)| c.clone()).collect();
+        let mut filled = vec![0usize; cols.len()];
+        let mut empty = vec![0usize; cols.len()];
+        let mut seen = HashSet::new();
+        let mut duplicates = 0usize;
+        let mut rows = Vec::new();
+        let mut n = 0usize;
+        for item in src.rows {
+            let row = match item {
+                Ok(r) => r,
+                Err(p) => {
+                    problems.push(p);
+                    continue;
+                }
+            };
+            n += 1;
+            let mut fields = StringRecord::with_capacity(128, cols.len());
+            for (k, (_, c)) in cols.iter().enumerate() {
+                let (v, fallback) = c.eval(&row.fields);
+                filled[k] += fallback as usize;
+                empty[k] += v.is_none() as usize;
+                fields.push_field(v.as_deref().unwrap_or(""));
+            }
+            if self.distinct && !seen.insert(fields.get(0).unwrap_or("").to_string()) {
+                duplicates += 1;
+                continue;
+            }
+            rows.push(RawRow { row: row.row, line: row.line, fields });
+        }
+        for (k, (col, c)) in cols.iter().enumerate() {
+            let note = match self.columns.get(col) {
+                Some(ColumnSpec::Rule(r)) => r.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+                _ => String::new(),
+            };
+            if filled[k] > 0 {
+                let with = match (&c.or, &c.default) {
+                    (Some(or), _) if filled[k] > 0 => format!("filled from {}", or.described),
+                    (_, Some(d)) => format!("filled with {d:?}"),
+                    _ => "filled".into(),
+                };
+                problems.push(
+                    Problem::warning(
+                        &src.file,
+                        format!(
+                            "{}.{col}: {} of {n} rows had no value in {}; {with}{note}",
+                            self.name, filled[k], c.described
+                        ),
+                    )
+                    .in_column(col.clone()),
+                );
+            }
+            if empty[k] > 0 {
+                let required = spec.required.contains(&col.as_str());
+                let what = if required {
+                    "left empty (a required column: each such row is an error below)"
+                } else {
+                    "left empty"
+                };
+                problems.push(
+                    Problem::warning(
+                        &src.file,
+                        format!(
+                            "{}.{col}: {} of {n} rows have no value from {}; {what}{note}",
+                            self.name, empty[k], c.described
+                        ),
+                    )
+                    .in_column(col.clone()),
+                );
+            }
+        }
+        if duplicates > 0 {
+            problems.push(Problem::warning(
+                &src.file,
+                format!(
+                    "{}: {duplicates} rows repeat an earlier {} and were merged (distinct)",
+                    self.name, out_headers[0]
+                ),
+            ));
+        }
+        Some(RawTable::in_memory(format!("{} (as {})", src.file, self.name), out_headers, rows))
+    }
+
+    fn compile(
+        &self,
+        rule: &ColumnRule,
+        src: &RawTable,
+        dir: &Path,
+        col: &str,
+    ) -> std::result::Result<Compiled, Problem> {
+        let at = || format!("tables.{}.columns.{col}", self.name);
+        let source = match (&rule.from, &rule.value) {
+            (Some(f), _) => Source::Column(src.column_index(f).ok_or_else(|| {
+                Problem::error(
+                    &self.mapping_file,
+                    format!(
+                        "{}: source column {f:?} is not in {} (it has: {})",
+                        at(),
+                        src.file,
+                        src.headers.join(", ")
+                    ),
+                )
+            })?),
+            (_, Some(v)) => Source::Constant(v.clone()),
+            (None, None) => return Err(Problem::error(&self.mapping_file, format!("{}: no source", at()))),
+        };
+        let lookup = match &rule.lookup {
+            Some(l) => Some((load_lookup(dir, l, &self.mapping_file, &at())?, l.map.clone())),
+            None => None,
+        };
+        let or = match &rule.or {
+            Some(r) => Some(Box::new(self.compile(r, src, dir, col)?)),
+            None => None,
+        };
+        Ok(Compiled {
+            source,
+            missing: rule.missing.iter().cloned().collect(),
+            map: rule.map.clone(),
+            lookup,
+            or,
+            default: rule.default.clone(),
+            described: rule.describe(),
+        })
+    }
+}
+
+fn load_lookup(
+    dir: &Path,
+    l: &Lookup,
+    mapping_file: &str,
+    at: &str,
+) -> std::result::Result<HashMap<String, String>, Problem> {
+    let t = raw::open(&dir.join(&l.file), None)?;
+    let find = |c: &str| {
+        t.column_index(c).ok_or_else(|| {
+            Problem::error(
+                mapping_file,
+                format!("{at}.lookup: column {c:?} is not in {} (it has: {})", l.file, t.headers.join(", ")),
+            )
+        })
+    };
+    let (k, v) = (find(&l.key)?, find(&l.value)?);
+    let mut out = HashMap::new();
+    for r in t.rows.flatten() {
+        let key = r.fields.get(k).unwrap_or("").to_string();
+        out.entry(key).or_insert_with(|| r.fields.get(v).unwrap_or("").to_string());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_tables_columns_and_ambiguous_rules() {
+        let p = Path::new("m.toml");
+        let e = Mapping::parse("[tables.deals]\nfrom = \"x.csv\"", p).unwrap_err().to_string();
+        assert!(e.contains("not a contract table"), "{e}");
+        let e = Mapping::parse("[tables.reps]\nfrom = \"x.csv\"\n[tables.reps.columns]\nfoo = \"a\"", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a column of reps"), "{e}");
+        let e = Mapping::parse(
+            "[tables.reps]\nfrom = \"x.csv\"\n[tables.reps.columns]\nname = { from = \"a\", value = \"b\" }",
+            p,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("exclude each other"), "{e}");
+        let e = Mapping::parse("[tables.reps]\n", p).unwrap_err().to_string();
+        assert!(e.contains("needs `from"), "{e}");
+    }
+
+    #[test]
+    fn rules_map_look_up_and_fall_back() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("prices.csv"), "product,price\nGTX Pro,4821\n").unwrap();
+        let rule = ColumnRule {
+            from: Some("v".into()),
+            missing: vec!["0".into()],
+            or: Some(Box::new(ColumnRule {
+                from: Some("p".into()),
+                map: [("GTXPro".to_string(), "GTX Pro".to_string())].into(),
+                lookup: Some(Lookup {
+                    file: "prices.csv".into(),
+                    key: "product".into(),
+                    value: "price".into(),
+                    map: BTreeMap::new(),
+                }),
+                ..Default::default()
+            })),
+            default: Some("1".into()),
+            ..Default::default()
+        };
+        let src = RawTable::in_memory("s.csv", vec!["v".into(), "p".into()], vec![]);
+        let table = TableRule {
+            from: Some("s.csv".into()),
+            empty: false,
+            separator: None,
+            distinct: false,
+            columns: BTreeMap::new(),
+            note: None,
+            name: "opportunities".into(),
+            mapping_file: "m.toml".into(),
+        };
+        let c = table.compile(&rule, &src, dir.path(), "amount").unwrap();
+        let rec = |a: &str, b: &str| StringRecord::from(vec![a, b]);
+        assert_eq!(c.eval(&rec("12", "x")), (Some("12".into()), false));
+        assert_eq!(c.eval(&rec("0", "GTXPro")), (Some("4821".into()), true));
+        assert_eq!(c.eval(&rec("", "unknown")), (Some("1".into()), true));
+    }
+}

@@ -1,0 +1,390 @@
+//! Raw tables: a header and rows of text fields, read from CSV (the `csv` crate, which knows
+//! exact line numbers) or Parquet (polars, every column cast to text), or built in memory by an
+//! import mapping. Typed parsing happens later, in `load`, the same way for every source.
+//!
+//! File-level damage — not UTF-8, empty, no header, rows with the wrong number of fields, a
+//! truncated or corrupt file — becomes a [`Problem`] here; the rows that can be read still are.
+
+use super::problem::Problem;
+use csv::StringRecord;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One data row: its 1-based number (header excluded), its file line when known, its fields.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    pub row: usize,
+    pub line: Option<u64>,
+    pub fields: StringRecord,
+}
+
+/// A readable table: where it came from, its header and a stream of rows. A row that cannot be
+/// read comes out as a `Problem` in its place.
+pub struct RawTable {
+    /// What problems call the file (e.g. `leads.csv`).
+    pub file: String,
+    pub headers: Vec<String>,
+    pub rows: Box<dyn Iterator<Item = Result<RawRow, Problem>>>,
+    /// An import mapping declared the table absent from the export (already reported).
+    pub declared_empty: bool,
+}
+
+impl RawTable {
+    /// A table held in memory (for instance the output of an import mapping).
+    pub fn in_memory(file: impl Into<String>, headers: Vec<String>, rows: Vec<RawRow>) -> RawTable {
+        RawTable { file: file.into(), headers, rows: Box::new(rows.into_iter().map(Ok)), declared_empty: false }
+    }
+
+    /// Index of each header name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+}
+
+/// The file holding table `name` in `dir`: `name.csv` or `name.parquet`. Both present is an
+/// error (which one is meant?); neither is `Ok(None)`.
+pub fn find_table(dir: &Path, name: &str) -> Result<Option<PathBuf>, Problem> {
+    let csv = dir.join(format!("{name}.csv"));
+    let pq = dir.join(format!("{name}.parquet"));
+    match (csv.is_file(), pq.is_file()) {
+        (true, true) => {
+            Err(Problem::error(format!("{name}.csv"), format!("both {name}.csv and {name}.parquet exist; keep one")))
+        }
+        (true, false) => Ok(Some(csv)),
+        (false, true) => Ok(Some(pq)),
+        (false, false) => Ok(None),
+    }
+}
+
+/// Opens a CSV or Parquet file by extension. `separator` is for CSV; `None` sniffs it from the
+/// header line (`,` `;` tab or `|`).
+pub fn open(path: &Path, separator: Option<u8>) -> Result<RawTable, Problem> {
+    let file = display_name(path);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if ext == "parquet" || ext == "pq" { open_parquet(path, file) } else { open_csv(path, file, separator) }
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// The separator that splits the first line into the most fields, among `,` `;` tab and `|`.
+pub fn sniff_separator(first_line: &[u8]) -> u8 {
+    let mut best = (b',', 0usize);
+    for sep in [b',', b';', b'\t', b'|'] {
+        let n = first_line.iter().filter(|&&b| b == sep).count();
+        if n > best.1 {
+            best = (sep, n);
+        }
+    }
+    best.0
+}
+
+fn open_csv(path: &Path, file: String, separator: Option<u8>) -> Result<RawTable, Problem> {
+    let mut f = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
+    let mut head = Vec::with_capacity(4096);
+    (&mut f).take(64 * 1024).read_to_end(&mut head).map_err(|e| Problem::error(&file, format!("cannot read: {e}")))?;
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Problem::error(&file, "the file is empty (expected a header line with the column names)"));
+    }
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
+    let sep = separator.unwrap_or_else(|| sniff_separator(first_line));
+
+    let reader = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sep)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, Normalize::new(reader)));
+
+    let mut header = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Problem::error(&file, "the file is empty (expected a header line with the column names)"));
+        }
+        Err(e) => return Err(Problem::error(&file, format!("cannot read the header: {e}")).at_row(0, Some(1))),
+    }
+    let mut headers = Vec::with_capacity(header.len());
+    for (i, h) in header.iter().enumerate() {
+        match std::str::from_utf8(h) {
+            Ok(s) => headers.push(s.to_string()),
+            Err(_) => {
+                return Err(Problem::error(
+                    &file,
+                    format!("header field {} is not valid UTF-8 (save the file as UTF-8)", i + 1),
+                )
+                .at_row(0, Some(1)));
+            }
+        }
+    }
+    check_headers(&file, &headers)?;
+
+    let width = headers.len();
+    let name = file.clone();
+    let column_names = headers.clone();
+    let mut row = 0usize;
+    let mut done = false;
+    let mut rec = csv::ByteRecord::new();
+    let rows = std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(false) => {
+                    done = true;
+                    return None;
+                }
+                Err(e) => {
+                    // The csv crate only fails on I/O or on invalid UTF-8 in string mode; in byte
+                    // mode this is I/O: stop here, after saying so.
+                    done = true;
+                    row += 1;
+                    return Some(Err(Problem::error(&name, format!("cannot read further: {e}")).at_row(row, None)));
+                }
+                Ok(true) => {}
+            }
+            row += 1;
+            let line = rec.position().map(|p| p.line());
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) && width > 1 {
+                row -= 1; // a blank line: not a row
+                continue;
+            }
+            if rec.len() != width {
+                return Some(Err(Problem::error(
+                    &name,
+                    format!("the row has {} fields but the header has {width} (a ragged or truncated row; check quoting and separators)", rec.len()),
+                )
+                .at_row(row, line)));
+            }
+            let mut fields = StringRecord::with_capacity(rec.as_slice().len(), width);
+            for (i, f) in rec.iter().enumerate() {
+                match std::str::from_utf8(f) {
+                    Ok(s) => fields.push_field(s),
+                    Err(_) => {
+                        return Some(Err(Problem::error(
+                            &name,
+                            "the value is not valid UTF-8 (save the file as UTF-8)",
+                        )
+                        .at_row(row, line)
+                        .in_column(column_names[i].clone())));
+                    }
+                }
+            }
+            return Some(Ok(RawRow { row, line, fields }));
+        }
+    });
+    Ok(RawTable { file, headers, rows: Box::new(rows), declared_empty: false })
+}
+
+fn check_headers(file: &str, headers: &[String]) -> Result<(), Problem> {
+    let mut seen = HashSet::new();
+    for h in headers {
+        if h.is_empty() && headers.len() > 1 {
+            return Err(Problem::error(file, "the header has an empty column name").at_row(0, Some(1)));
+        }
+        if !seen.insert(h.as_str()) {
+            return Err(Problem::error(file, format!("the header names column {h:?} twice"))
+                .at_row(0, Some(1))
+                .in_column(h.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Reads past a UTF-8 byte-order mark and turns CRLF line ends into LF. (The `csv` crate
+/// accepts CRLF but then reports each record's line one short; files from Windows tools are
+/// common in CRM exports, and a wrong line number is worse than none.)
+struct Normalize<R> {
+    inner: R,
+    started: bool,
+    /// A `\r` read at the end of the previous chunk, not yet known to precede `\n`.
+    held_cr: bool,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> Normalize<R> {
+    fn new(inner: R) -> Self {
+        Normalize { inner, started: false, held_cr: false, buf: Vec::new(), pos: 0 }
+    }
+
+    /// Refills `buf` with the next normalised chunk; `false` at the end of input.
+    fn refill(&mut self) -> std::io::Result<bool> {
+        let mut raw = vec![0u8; 1 << 16];
+        let n = self.inner.read(&mut raw)?;
+        raw.truncate(n);
+        if !self.started && n > 0 {
+            self.started = true;
+            // The mark may arrive split over reads; read until 3 bytes or the end.
+            while raw.len() < 3 {
+                let mut more = [0u8; 3];
+                let k = self.inner.read(&mut more[..3 - raw.len()])?;
+                if k == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&more[..k]);
+            }
+            if raw.starts_with(b"\xEF\xBB\xBF") {
+                raw.drain(..3);
+                if raw.is_empty() {
+                    return self.refill();
+                }
+            }
+        }
+        self.buf.clear();
+        self.pos = 0;
+        if raw.is_empty() {
+            if std::mem::take(&mut self.held_cr) {
+                self.buf.push(b'\r');
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        if std::mem::take(&mut self.held_cr) && raw[0] != b'\n' {
+            self.buf.push(b'\r');
+        }
+        for i in 0..raw.len() {
+            let b = raw[i];
+            if b == b'\r' {
+                match raw.get(i + 1) {
+                    Some(b'\n') => continue,
+                    Some(_) => self.buf.push(b),
+                    None => self.held_cr = true,
+                }
+            } else {
+                self.buf.push(b);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl<R: Read> Read for Normalize<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.buf.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let k = (self.buf.len() - self.pos).min(out.len());
+        out[..k].copy_from_slice(&self.buf[self.pos..self.pos + k]);
+        self.pos += k;
+        Ok(k)
+    }
+}
+
+fn open_parquet(path: &Path, file: String) -> Result<RawTable, Problem> {
+    use polars::prelude::*;
+    let read = || -> PolarsResult<(Vec<String>, Vec<StringChunked>, usize)> {
+        let f = std::fs::File::open(path).map_err(|e| PolarsError::IO { error: Arc::new(e), msg: None })?;
+        let df = ParquetReader::new(f).finish()?;
+        let mut headers = Vec::new();
+        let mut cols = Vec::new();
+        for c in df.columns() {
+            headers.push(c.name().to_string());
+            let s = c.as_materialized_series().cast(&DataType::String)?;
+            cols.push(s.str()?.clone());
+        }
+        Ok((headers, cols, df.height()))
+    };
+    // A corrupt file must not take the process down, whatever the reader does with it.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    let (headers, cols, height) = match result {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return Err(Problem::error(&file, format!("cannot read the Parquet file: {e}"))),
+        Err(_) => return Err(Problem::error(&file, "cannot read the Parquet file: it is corrupt or truncated")),
+    };
+    if headers.is_empty() {
+        return Err(Problem::error(&file, "the Parquet file has no columns"));
+    }
+    check_headers(&file, &headers)?;
+    let rows = (0..height).map(move |i| {
+        let mut fields = StringRecord::with_capacity(64, cols.len());
+        for c in &cols {
+            fields.push_field(c.get(i).unwrap_or(""));
+        }
+        Ok(RawRow { row: i + 1, line: None, fields })
+    });
+    Ok(RawTable { file, headers, rows: Box::new(rows), declared_empty: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8]) -> Result<(Vec<String>, Vec<Result<RawRow, Problem>>), Problem> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, bytes).unwrap();
+        let t = open(&p, None)?;
+        Ok((t.headers, t.rows.collect()))
+    }
+
+    #[test]
+    fn reads_rows_with_lines_and_strips_bom() {
+        let (h, rows) = read_all(b"\xEF\xBB\xBFa,b\n1,2\n\"x\ny\",3\n4,5\n").unwrap();
+        assert_eq!(h, ["a", "b"]);
+        let rows: Vec<RawRow> = rows.into_iter().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[2].row, rows[2].line), (3, Some(5)));
+        assert_eq!(&rows[1].fields[0], "x\ny");
+    }
+
+    #[test]
+    fn crlf_files_report_true_line_numbers() {
+        let (_, rows) = read_all(b"a,b\r\n1,2\r\n\"x\r\ny\",3\r\n4,5\r\n").unwrap();
+        let rows: Vec<RawRow> = rows.into_iter().map(Result::unwrap).collect();
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [Some(2), Some(3), Some(5)]);
+        assert_eq!(&rows[1].fields[0], "x\ny");
+    }
+
+    #[test]
+    fn normalize_handles_marks_and_line_ends_split_across_reads() {
+        struct Trickle(Vec<u8>, usize);
+        impl Read for Trickle {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if self.1 >= self.0.len() || out.is_empty() {
+                    return Ok(0);
+                }
+                out[0] = self.0[self.1];
+                self.1 += 1;
+                Ok(1)
+            }
+        }
+        let mut s = String::new();
+        Normalize::new(Trickle(b"\xEF\xBB\xBFa\r\nb\rc\r".to_vec(), 0)).read_to_string(&mut s).unwrap();
+        assert_eq!(s, "a\nb\rc\r");
+    }
+
+    #[test]
+    fn sniffs_semicolons() {
+        let (h, rows) = read_all(b"\"age\";\"job\"\n30;\"admin.\"\n").unwrap();
+        assert_eq!(h, ["age", "job"]);
+        assert_eq!(&rows[0].as_ref().unwrap().fields[1], "admin.");
+    }
+
+    #[test]
+    fn ragged_and_non_utf8_rows_are_problems_with_locations() {
+        let (_, rows) = read_all(b"a,b\n1,2,3\n\xff\xfe,2\n5,6\n").unwrap();
+        let e = rows[0].as_ref().unwrap_err();
+        assert_eq!((e.row, e.line), (Some(1), Some(2)));
+        assert!(e.message.contains("3 fields"), "{e}");
+        let e = rows[1].as_ref().unwrap_err();
+        assert!(e.message.contains("UTF-8"), "{e}");
+        assert_eq!(e.row, Some(2));
+        assert!(rows[2].is_ok());
+    }
+
+    #[test]
+    fn empty_and_header_problems() {
+        assert!(read_all(b"").unwrap_err().message.contains("empty"));
+        assert!(read_all(b"  \n\n").unwrap_err().message.contains("empty"));
+        assert!(read_all(b"a,a\n1,2\n").unwrap_err().message.contains("twice"));
+    }
+}

@@ -1,0 +1,132 @@
+//! Writing contract tables as CSV, byte-for-byte deterministic for the same dataset.
+
+use crate::domain::*;
+use crate::{Error, Result};
+use chrono::NaiveDate;
+use std::path::Path;
+
+/// Writes every table of `ds` as `DIR/NAME.csv` (creating `DIR`). Optional tables that are
+/// `None` are not written.
+pub fn write_dir(dir: &Path, ds: &Dataset) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    write_table(dir, &REPS, &ds.reps, |r| {
+        vec![
+            r.rep_id.clone(),
+            r.name.clone(),
+            r.team.clone(),
+            r.region.clone(),
+            opt(&r.manager_id),
+            date_opt(r.hired_at),
+        ]
+    })?;
+    write_table(dir, &QUOTAS, &ds.quotas, |q| vec![q.rep_id.clone(), q.period.to_string(), money(q.quota)])?;
+    if let Some(a) = &ds.accounts {
+        write_table(dir, &ACCOUNTS, a, |a| {
+            vec![a.account_id.clone(), a.industry.clone(), a.region.clone(), opt(&a.tier)]
+        })?;
+    }
+    write_table(dir, &LEADS, &ds.leads, |l| {
+        vec![
+            l.lead_id.clone(),
+            date(l.created_at),
+            l.source.clone(),
+            l.industry.clone(),
+            l.company_size.clone(),
+            l.region.clone(),
+            l.persona.clone(),
+            l.owner_id.clone(),
+            opt(&l.product_interest),
+            count(l.email_opens),
+            count(l.web_visits),
+            count(l.calls),
+            count(l.meetings),
+            l.converted.map(|c| if c { "1" } else { "0" }.to_string()).unwrap_or_default(),
+            date_opt(l.converted_at),
+        ]
+    })?;
+    write_table(dir, &OPPORTUNITIES, &ds.opportunities, |o| {
+        vec![
+            o.opportunity_id.clone(),
+            o.owner_id.clone(),
+            o.product.clone(),
+            money(o.amount),
+            date(o.created_at),
+            o.stage.to_string(),
+            o.status.to_string(),
+            opt(&o.lead_id),
+            opt(&o.account_id),
+            opt(&o.industry),
+            date_opt(o.expected_close),
+            date_opt(o.closed_at),
+            o.discount_pct.map(|d| format!("{d:.1}")).unwrap_or_default(),
+        ]
+    })?;
+    write_table(dir, &STAGE_HISTORY, &ds.stage_history, |s| {
+        vec![s.opportunity_id.clone(), s.stage.to_string(), date(s.entered_at)]
+    })?;
+    write_table(dir, &ACTIVITIES, &ds.activities, |a| {
+        vec![
+            a.activity_id.clone(),
+            a.opportunity_id.clone(),
+            date(a.at),
+            a.stage.to_string(),
+            a.channel.clone(),
+            a.outcome.to_string(),
+            opt(&a.talk_track_id),
+            opt(&a.persona),
+            opt(&a.industry),
+            a.objection.map(|o| o.to_string()).unwrap_or_default(),
+        ]
+    })?;
+    if let Some(p) = &ds.payments {
+        write_table(dir, &PAYMENTS, p, |p| {
+            vec![p.invoice_id.clone(), p.opportunity_id.clone(), money(p.amount), date(p.due_at), date_opt(p.paid_at)]
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes one table with the contract's column order.
+pub fn write_table<T>(dir: &Path, spec: &TableSpec, rows: &[T], to_fields: impl Fn(&T) -> Vec<String>) -> Result<()> {
+    let header: Vec<&str> = spec.columns().collect();
+    write_csv(&dir.join(format!("{}.csv", spec.name)), &header, rows.iter().map(to_fields))
+}
+
+/// Writes a CSV file atomically: a temporary file renamed into place, so a crash never leaves
+/// a half-written table.
+pub fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    let tmp = path.with_extension("csv.tmp");
+    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let mut w = csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
+    let io = |e: csv::Error| Error::io(path, std::io::Error::other(e));
+    w.write_record(header).map_err(io)?;
+    for r in rows {
+        w.write_record(&r).map_err(io)?;
+    }
+    w.flush().map_err(|e| Error::io(path, e))?;
+    drop(w);
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn date_opt(d: Option<NaiveDate>) -> String {
+    d.map(date).unwrap_or_default()
+}
+
+fn count(n: Option<u32>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// Money with two decimals, trailing zeros trimmed (`1200`, `99.5`).
+pub fn money(x: f64) -> String {
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}

@@ -1,0 +1,223 @@
+//! One fixture per kind of bad input: a valid small world with one thing broken. Each asserts
+//! that `validate` exits 1 and that its message names the file, the row (and line) and the
+//! column, and says what is wrong.
+
+use crate::util::*;
+use std::path::Path;
+
+/// Runs validate and asserts exit 1 with a message containing every part of `expect`.
+fn check(dir: &Path, expect: &[&str]) {
+    let r = leadcast(&["validate", "--data", dir.to_str().unwrap(), "--max-per-kind", "0"]);
+    assert_eq!(r.code, 1, "validate should fail\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let hit = r.stderr.lines().any(|l| l.starts_with("error:") && expect.iter().all(|e| l.contains(e)));
+    assert!(hit, "no error line contains all of {expect:?}:\n{}", r.stderr);
+}
+
+/// `check` for a cell edit: the message names `file`, the row and line, and the column.
+fn check_cell(table: &str, row_of: impl Fn(&Path) -> usize, column: &str, value: &str, cause: &str) {
+    let w = small_world(11);
+    let path = w.path().join(format!("{table}.csv"));
+    let row = row_of(&path);
+    set_cell(&path, row, column, value);
+    let loc = format!("{table}.csv, row {row} (line {}), column {column}", row + 1);
+    check(w.path(), &[&loc, cause]);
+}
+
+fn first(_: &Path) -> usize {
+    1
+}
+
+#[test]
+fn missing_table() {
+    let w = small_world(11);
+    std::fs::remove_file(w.path().join("activities.csv")).unwrap();
+    check(w.path(), &["activities.csv", "missing table"]);
+}
+
+#[test]
+fn missing_column() {
+    let w = small_world(11);
+    let p = w.path().join("leads.csv");
+    let (h, rows) = read_csv(&p);
+    let c = h.iter().position(|x| x == "source").unwrap();
+    let h2: Vec<String> = h.iter().enumerate().filter(|(i, _)| *i != c).map(|(_, x)| x.clone()).collect();
+    let rows2: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().enumerate().filter(|(i, _)| *i != c).map(|(_, x)| x.clone()).collect()).collect();
+    write_csv(&p, &h2, &rows2);
+    check(w.path(), &["leads.csv", "column source", "missing column"]);
+}
+
+#[test]
+fn unparsable_number() {
+    check_cell("opportunities", |_| 4, "amount", "12k", "cannot parse \"12k\" as a number");
+}
+
+#[test]
+fn unparsable_date() {
+    check_cell("leads", |_| 7, "created_at", "2024-13-40", "as a date");
+}
+
+#[test]
+fn unparsable_count() {
+    check_cell("leads", |_| 2, "web_visits", "many", "as a count");
+}
+
+#[test]
+fn unknown_stage() {
+    check_cell("opportunities", first, "stage", "closing", "unknown stage \"closing\"");
+}
+
+#[test]
+fn unknown_status() {
+    check_cell("opportunities", first, "status", "Won", "unknown status \"Won\"");
+}
+
+#[test]
+fn unknown_outcome() {
+    check_cell("activities", |_| 3, "outcome", "advance", "unknown outcome \"advance\"");
+}
+
+#[test]
+fn unknown_period() {
+    check_cell("quotas", |_| 2, "period", "2026Q5", "as a period");
+}
+
+#[test]
+fn duplicate_id() {
+    let w = small_world(11);
+    let p = w.path().join("leads.csv");
+    let id = cell(&p, 2, "lead_id");
+    set_cell(&p, 5, "lead_id", &id);
+    check(w.path(), &["leads.csv, row 5 (line 6), column lead_id", "duplicate lead_id", "first at row 2"]);
+}
+
+#[test]
+fn dangling_owner() {
+    check_cell("leads", |_| 9, "owner_id", "R999", "owner \"R999\" is not in reps");
+}
+
+#[test]
+fn activity_of_unknown_opportunity() {
+    check_cell("activities", |_| 5, "opportunity_id", "O999999", "opportunity \"O999999\" is not in opportunities");
+}
+
+#[test]
+fn unknown_talk_track() {
+    check_cell("activities", |_| 6, "talk_track_id", "NEG-MAGIC-99", "unknown talk track \"NEG-MAGIC-99\"");
+}
+
+#[test]
+fn won_without_closed_at() {
+    check_cell(
+        "opportunities",
+        |p| find_row(p, "status", |s| s == "won"),
+        "closed_at",
+        "",
+        "a won opportunity must have closed_at",
+    );
+}
+
+#[test]
+fn negative_amount() {
+    check_cell("opportunities", |_| 3, "amount", "-500", "amount must be > 0");
+}
+
+#[test]
+fn negative_quota() {
+    check_cell("quotas", |_| 1, "quota", "-1", "quota must be ≥ 0");
+}
+
+#[test]
+fn closed_before_created() {
+    check_cell(
+        "opportunities",
+        |p| find_row(p, "status", |s| s == "lost"),
+        "closed_at",
+        "2001-01-01",
+        "dates out of order",
+    );
+}
+
+#[test]
+fn converted_before_created() {
+    check_cell("leads", |p| find_row(p, "converted", |s| s == "1"), "converted_at", "2001-01-01", "dates out of order");
+}
+
+#[test]
+fn non_utf8_file() {
+    let w = small_world(11);
+    let p = w.path().join("reps.csv");
+    let mut bytes = std::fs::read(&p).unwrap();
+    // Break the third data row's name with Latin-1 bytes.
+    let line_start = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(2).unwrap().0 + 1;
+    let comma = line_start + bytes[line_start..].iter().position(|b| *b == b',').unwrap();
+    bytes.splice(comma + 1..comma + 1, [0xE9, 0xFF]);
+    std::fs::write(&p, bytes).unwrap();
+    check(w.path(), &["reps.csv, row 3 (line 4), column name", "not valid UTF-8"]);
+}
+
+#[test]
+fn empty_file() {
+    let w = small_world(11);
+    std::fs::write(w.path().join("reps.csv"), "").unwrap();
+    check(w.path(), &["reps.csv", "empty"]);
+}
+
+#[test]
+fn truncated_file() {
+    let w = small_world(11);
+    let p = w.path().join("activities.csv");
+    let bytes = std::fs::read(&p).unwrap();
+    let lines = bytes.iter().filter(|b| **b == b'\n').count();
+    // Cut the file in the middle of its last row (after its second field).
+    let last_start = bytes[..bytes.len() - 1].iter().rposition(|b| *b == b'\n').unwrap() + 1;
+    let cut = last_start + bytes[last_start..].iter().enumerate().filter(|(_, b)| **b == b',').nth(1).unwrap().0;
+    std::fs::write(&p, &bytes[..cut]).unwrap();
+    check(w.path(), &[&format!("activities.csv, row {} (line {})", lines - 1, lines), "fields but the header has"]);
+}
+
+#[test]
+fn ragged_row() {
+    let w = small_world(11);
+    let p = w.path().join("opportunities.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[3].push_str(",extra");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    check(w.path(), &["opportunities.csv, row 3 (line 4)", "fields but the header has"]);
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let w = small_world(11);
+    set_cell(&w.path().join("leads.csv"), 1, "created_at", "nope");
+    set_cell(&w.path().join("opportunities.csv"), 2, "status", "done");
+    set_cell(&w.path().join("quotas.csv"), 3, "quota", "-5");
+    let r = leadcast(&["validate", "--data", w.path().to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    for needle in ["leads.csv, row 1", "opportunities.csv, row 2", "quotas.csv, row 3"] {
+        assert!(r.stderr.contains(needle), "{needle} missing:\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn parquet_tables_load_like_csv() {
+    use polars::prelude::*;
+    let w = small_world(11);
+    let csv_path = w.path().join("reps.csv");
+    let (h, rows) = read_csv(&csv_path);
+    let cols: Vec<Column> = h
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Column::new(name.as_str().into(), rows.iter().map(|r| r[i].clone()).collect::<Vec<_>>()))
+        .collect();
+    let mut df = DataFrame::new(rows.len(), cols).unwrap();
+    let f = std::fs::File::create(w.path().join("reps.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    std::fs::remove_file(&csv_path).unwrap();
+    let r = leadcast(&["validate", "--data", w.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A corrupt Parquet file is an error, not a crash.
+    std::fs::write(w.path().join("reps.parquet"), b"PAR1 this is not parquet PAR1").unwrap();
+    check(w.path(), &["reps.parquet", "cannot read the Parquet file"]);
+}
