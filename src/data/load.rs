@@ -7,7 +7,7 @@ use super::problem::{Problem, Problems};
 use super::raw::{self, RawRow, RawTable};
 use crate::domain::*;
 use chrono::NaiveDate;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -102,7 +102,7 @@ pub fn load_table(spec: &TableSpec, table: RawTable, out: &mut Loaded, problems:
     let file: Arc<str> = Arc::from(table.file.as_str());
     let declared_empty = table.declared_empty;
     let mut missing = Vec::new();
-    let mut index = HashMap::new();
+    let mut index = HashMap::default();
     for col in spec.columns() {
         match table.column_index(col) {
             Some(i) => {
@@ -363,7 +363,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     if s.len() < 10 || !s.is_char_boundary(10) {
         return Err(bad());
     }
-    let date = NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").map_err(|_| bad())?;
+    let date = parse_ymd(&s.as_bytes()[..10]).ok_or_else(bad)?;
     if s.len() == 10 {
         return Ok(date);
     }
@@ -372,6 +372,15 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
         || chrono::DateTime::parse_from_rfc3339(s).is_ok()
         || chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z").is_ok();
     if ok { Ok(date) } else { Err(bad()) }
+}
+
+/// `YYYY-MM-DD` without going through a format-string parser (it is the hot path of loading).
+fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: &[u8]| r.iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32));
+    NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)
 }
 
 /// Parses a finite number.

@@ -5,7 +5,7 @@ use super::load::Loaded;
 use super::problem::Problems;
 use crate::catalog::Catalog;
 use crate::domain::Stage;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Adds every cross-table problem of `loaded` to `problems`.
 pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
@@ -58,7 +58,7 @@ pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
         }
     }
     let check_leads = loaded.origins.contains_key("leads");
-    let mut created = HashMap::with_capacity(ds.opportunities.len());
+    let mut created = HashMap::with_capacity_and_hasher(ds.opportunities.len(), Default::default());
     for (i, op) in ds.opportunities.iter().enumerate() {
         let o = loaded.origin("opportunities", i);
         created.insert(op.opportunity_id.as_str(), (op.created_at, op.closed_at.filter(|_| op.status.is_closed())));
@@ -163,7 +163,7 @@ fn unique<'a>(
     values: impl Iterator<Item = &'a str>,
     problems: &mut Problems,
 ) -> HashSet<&'a str> {
-    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut first: HashMap<&str, usize> = HashMap::default();
     for (i, v) in values.enumerate() {
         if let Some(&j) = first.get(v) {
             let what = if table == "quotas" {

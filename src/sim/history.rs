@@ -311,7 +311,7 @@ pub fn run(cfg: &SimConfig) -> Simulation {
         deals.push(d);
     }
 
-    assemble(cfg, &world, &leads, &deals, history_start, first_truth, last_truth)
+    assemble(cfg, &world, &accounts, &leads, &deals, history_start, first_truth, last_truth)
 }
 
 /// The true probability that a lead converts, from what the CRM records about it.
@@ -424,6 +424,7 @@ fn collect(
 fn assemble(
     cfg: &SimConfig,
     w: &World,
+    accounts: &[(usize, usize, usize)],
     leads: &[SimLead],
     deals: &[SimDeal],
     history_start: NaiveDate,
@@ -582,11 +583,11 @@ fn assemble(
         accounts_used
             .iter()
             .map(|(&i, id)| {
-                let l = leads.iter().find(|l| l.account == i).expect("a used account has a lead");
+                let (industry, region, _) = accounts[i];
                 Account {
                     account_id: id.clone(),
-                    industry: w.industries[l.industry].name.into(),
-                    region: w.regions[l.region].name.into(),
+                    industry: w.industries[industry].name.into(),
+                    region: w.regions[region].name.into(),
                     tier: None,
                 }
             })

@@ -407,21 +407,29 @@ impl World {
         DealLaw { rep, persona, industry, mult: self.rep_multiplier(rep, created), loss_shift, discount_probs: w }
     }
 
-    /// Probability that a deal advances out of `stage` before it is lost or goes stale.
-    pub fn stage_pass(&self, stage: Stage, x: &DealLaw, discount: f64) -> f64 {
-        let a = self.mean_advance(stage, x.persona, x.industry, x.rep, x.mult);
+    /// Probability that a deal advances out of `stage` before it is lost or goes stale, given
+    /// its mean per-touch advance probability `a` there. Touches are independent given the
+    /// deal, so this is a race of `a` against the loss probability over at most
+    /// [`MAX_TOUCHES`] touches.
+    pub fn stage_pass(&self, stage: Stage, x: &DealLaw, a: f64, discount: f64) -> f64 {
         let l = self.loss_probability(stage, x, discount);
         let n = (1.0 - a - l).max(0.0);
         a * (1.0 - n.powi(MAX_TOUCHES as i32)) / (1.0 - n).max(1e-12)
     }
 
-    /// The true probability, at creation, that a deal is eventually won.
+    /// The true probability, at creation, that a deal is eventually won: the product of its
+    /// stage passes, averaged over the discount it will be given.
     pub fn win_probability(&self, x: &DealLaw) -> f64 {
-        let early = self.stage_pass(Stage::Discovery, x, 0.0) * self.stage_pass(Stage::Qualification, x, 0.0);
+        let a = |s: Stage| self.mean_advance(s, x.persona, x.industry, x.rep, x.mult);
+        let early = self.stage_pass(Stage::Discovery, x, a(Stage::Discovery), 0.0)
+            * self.stage_pass(Stage::Qualification, x, a(Stage::Qualification), 0.0);
+        let (a_neg, a_con) = (a(Stage::Negotiation), a(Stage::Contract));
         let late: f64 = DISCOUNTS
             .iter()
             .zip(x.discount_probs)
-            .map(|(&d, p)| p * self.stage_pass(Stage::Negotiation, x, d) * self.stage_pass(Stage::Contract, x, d))
+            .map(|(&d, p)| {
+                p * self.stage_pass(Stage::Negotiation, x, a_neg, d) * self.stage_pass(Stage::Contract, x, a_con, d)
+            })
             .sum();
         early * late
     }

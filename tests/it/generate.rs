@@ -180,6 +180,9 @@ fn the_committed_sample_is_what_the_readme_command_makes() {
     let (made, committed) = (files(out.path()), files(&repo().join("data/sample")));
     assert_eq!(made.keys().collect::<Vec<_>>(), committed.keys().collect::<Vec<_>>());
     for (name, bytes) in &made {
-        assert!(bytes == &committed[name], "data/sample/{name} is stale: regenerate it with `leadcast generate --out data/sample`");
+        assert!(
+            bytes == &committed[name],
+            "data/sample/{name} is stale: regenerate it with `leadcast generate --out data/sample`"
+        );
     }
 }
