@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod data;
 pub mod domain;
 pub mod error;
+pub mod registry;
+pub mod score;
 pub mod sim;
 
 pub use error::{Error, Result};

@@ -69,7 +69,9 @@ pub enum Command {
     )]
     Recommend(RecommendArgs),
     /// List, inspect, promote or roll back model versions.
-    #[command(after_help = "Example:\n  leadcast models list --models models")]
+    #[command(
+        after_help = "Examples:\n  leadcast models list --models models\n  leadcast models rollback scoring --models models"
+    )]
     Models(ModelsArgs),
     /// Serve the HTTP API and the dashboard.
     #[command(after_help = "Example:\n  leadcast serve --models models --addr 127.0.0.1:8080")]
@@ -145,23 +147,36 @@ pub struct TrainArgs {
     #[arg(value_enum, default_value = "all")]
     pub kind: ModelKind,
     /// A contract data directory.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "input")]
     pub data: Option<PathBuf>,
     /// Any single table (bring your own), with --target and --positive.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// The outcome column of --input.
     #[arg(long)]
     pub target: Option<String>,
+    /// The value of --target that counts as a conversion.
     #[arg(long)]
     pub positive: Option<String>,
+    /// A column naming rows (kept in outputs, never a feature).
     #[arg(long)]
     pub id: Option<String>,
+    /// A date column: hold out the latest rows instead of a random share.
     #[arg(long)]
     pub time: Option<String>,
+    /// Columns never to use (e.g. ones only known after the outcome).
     #[arg(long, value_delimiter = ',')]
     pub exclude: Vec<String>,
+    /// Separator of --input (sniffed from the header when absent: `,` `;` tab `|`).
     #[arg(long)]
     pub sep: Option<String>,
+    /// Estimator: auto picks the better of logistic and gbdt by held-out log loss;
+    /// naive-bayes is the open-source anchor's method (a baseline).
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// Seed of the random held-out split and of the trees.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
     /// The model directory.
     #[arg(long)]
     pub models: PathBuf,
@@ -169,14 +184,22 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
+    /// Which model to evaluate.
     #[arg(value_enum, default_value = "scoring")]
     pub kind: ModelKind,
+    /// The model directory.
     #[arg(long)]
     pub models: PathBuf,
-    #[arg(long)]
+    /// A contract data directory (its truth/ is used too, when present).
+    #[arg(long, conflicts_with = "input")]
     pub data: Option<PathBuf>,
+    /// A labelled table with the model's target column.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// Separator of --input (sniffed when absent).
+    #[arg(long)]
+    pub sep: Option<String>,
+    /// Where to write the report (metrics.json, gains.csv, SVG curves, index.html).
     #[arg(long)]
     pub report: Option<PathBuf>,
 }
@@ -193,16 +216,27 @@ pub struct BacktestArgs {
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
+    /// The model directory.
     #[arg(long)]
     pub models: PathBuf,
-    #[arg(long)]
-    pub kind: Option<String>,
+    /// scoring (leads) or opportunity.
+    #[arg(long, default_value = "scoring")]
+    pub kind: String,
+    /// CSV or Parquet, by extension.
     #[arg(long)]
     pub input: PathBuf,
+    /// CSV or Parquet, by extension.
     #[arg(long)]
     pub output: PathBuf,
+    /// Add the top factors of each score.
     #[arg(long)]
     pub explain: bool,
+    /// How many factors with --explain.
+    #[arg(long, default_value_t = 3)]
+    pub top: usize,
+    /// Separator of --input (sniffed when absent).
+    #[arg(long)]
+    pub sep: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -263,12 +297,37 @@ pub struct RecommendArgs {
 
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
-    /// list, show, promote or rollback.
-    pub action: String,
-    #[arg(long)]
-    pub models: PathBuf,
-    /// Further arguments of the action (kind, version).
-    pub rest: Vec<String>,
+    #[command(subcommand)]
+    pub action: ModelsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// Every kind's versions, the current one marked.
+    List {
+        #[arg(long)]
+        models: PathBuf,
+    },
+    /// The metadata of a version (the current one by default).
+    Show {
+        kind: String,
+        version: Option<String>,
+        #[arg(long)]
+        models: PathBuf,
+    },
+    /// Make a version current.
+    Promote {
+        kind: String,
+        version: String,
+        #[arg(long)]
+        models: PathBuf,
+    },
+    /// Make the previously current version current again.
+    Rollback {
+        kind: String,
+        #[arg(long)]
+        models: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod args;
 mod progress;
+mod scoring;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command};
@@ -30,10 +31,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(a) => generate(a),
         Command::Validate(a) => validate(a),
         Command::Import(a) => import(a),
-        Command::Train(_) => not_built("train", 3),
-        Command::Evaluate(_) => not_built("evaluate", 3),
-        Command::Score(_) => not_built("score", 3),
-        Command::Models(_) => not_built("models", 3),
+        Command::Train(a) => scoring::train(a),
+        Command::Evaluate(a) => scoring::evaluate(a),
+        Command::Score(a) => scoring::score(a),
+        Command::Models(a) => scoring::models(a),
         Command::Backtest(_) => not_built("backtest", 4),
         Command::Forecast(_) => not_built("forecast", 4),
         Command::ForecastSeries(_) => not_built("forecast-series", 4),

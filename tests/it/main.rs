@@ -6,4 +6,5 @@ mod catalog;
 mod generate;
 mod import;
 mod loader_fuzz;
+mod scoring;
 mod util;

@@ -1,0 +1,442 @@
+//! `train scoring|opportunity`, `evaluate`, `score` and `models`: argument checks, then library
+//! calls, then printing.
+
+use super::args::{self, ModelKind, ModelsAction};
+use super::progress::Progress;
+use anyhow::{Context, Result, bail};
+use leadcast::data;
+use leadcast::registry::Registry;
+use leadcast::score::{self, contract, metrics::Metrics, model::ModelChoice, table::Table, train};
+use std::path::Path;
+use std::process::ExitCode;
+
+fn separator(sep: &Option<String>) -> Result<Option<u8>> {
+    match sep.as_deref() {
+        None => Ok(None),
+        Some("\\t") | Some("tab") => Ok(Some(b'\t')),
+        Some(s) if s.len() == 1 => Ok(Some(s.as_bytes()[0])),
+        Some(s) => bail!("--sep must be one character (or `tab`), got {s:?}"),
+    }
+}
+
+/// Loads a data directory and stops with every problem printed when it is invalid.
+fn checked_data(dir: &Path) -> Result<leadcast::domain::Dataset> {
+    let checked = data::check_dir(dir, None);
+    if checked.problems.has_errors() {
+        for l in checked.problems.summarize(10) {
+            eprintln!("{l}");
+        }
+        bail!(
+            "{} has {} error(s); nothing was trained (run `leadcast validate --data {}` for the full list)",
+            dir.display(),
+            checked.problems.error_count(),
+            dir.display()
+        );
+    }
+    Ok(checked.dataset)
+}
+
+fn print_schema(schema: &[score::table::ColumnInfo]) {
+    println!("inferred schema:");
+    for c in schema {
+        let kind = c.kind.as_ref().map(|k| {
+            serde_json::to_value(k).ok().and_then(|v| v["kind"].as_str().map(String::from)).unwrap_or_default()
+        });
+        let role = serde_json::to_value(&c.role).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let note = if c.note.is_empty() { String::new() } else { format!(" — {}", c.note) };
+        println!(
+            "  {:<24} {:<9} {:<12} missing {:>6}, distinct {:>6}{note}",
+            c.name,
+            role,
+            kind.unwrap_or_default(),
+            c.missing,
+            c.distinct
+        );
+    }
+}
+
+fn summary(kind: &str, version: &str, models: &Path, rep: &train::TrainReport, m: &Metrics) {
+    println!("── {kind} model {version} ──");
+    println!(
+        "rows {} (train {}, held out {}; {}), features {}",
+        rep.rows, rep.train_rows, rep.holdout_rows, rep.split, rep.features
+    );
+    for c in &rep.candidates {
+        let mark = if c.model == rep.chosen { "  ← chosen" } else { "" };
+        println!(
+            "  {:<12} held-out log loss {:.4}, AUC {:.4}, fit {:.2}s{mark}",
+            c.model, c.log_loss, c.auc, c.fit_seconds
+        );
+    }
+    println!(
+        "held out: AUC {:.4}, PR-AUC {:.4}, log loss {:.4}, Brier {:.4}, ECE {:.4}, top-decile lift {:.2} ({} calibration)",
+        m.auc, m.pr_auc, m.log_loss, m.brier, m.ece, m.lift_top_decile, rep.calibration
+    );
+    for w in &rep.warnings {
+        println!("warning: {w}");
+    }
+    println!("report: {}", models.join(kind).join(version).join("report/index.html").display());
+}
+
+pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
+    let choice: ModelChoice = a.model.parse().map_err(anyhow::Error::msg)?;
+    let registry = Registry::new(&a.models);
+    match (a.kind, &a.data, &a.input) {
+        (ModelKind::Scoring, None, Some(input)) => {
+            let (Some(target), Some(positive)) = (&a.target, &a.positive) else {
+                bail!("--input needs --target COL and --positive VALUE (e.g. --target y --positive yes)");
+            };
+            let p = Progress::start(format!("reading {}", input.display()));
+            let table =
+                Table::read(input, separator(&a.sep)?).with_context(|| format!("reading {}", input.display()))?;
+            let mut spec = train::TrainSpec::new(target, positive);
+            spec.id = a.id.clone();
+            spec.time = a.time.clone();
+            spec.exclude = a.exclude.clone();
+            spec.model = choice;
+            spec.seed = a.seed;
+            let (model, rep) = train::train(&table, &spec, &|s| p.step(s.to_string()))?;
+            p.finish();
+            print_schema(&model.schema);
+            let fp = score::fingerprint(std::slice::from_ref(input))?;
+            let version = score::save(&registry, "scoring", &model, &rep, &input.display().to_string(), &fp)?;
+            summary("scoring", &version, &a.models, &rep, &model.validation);
+            Ok(ExitCode::SUCCESS)
+        }
+        (ModelKind::Scoring | ModelKind::Opportunity | ModelKind::All, Some(dir), None) => {
+            let p = Progress::start(format!("checking {}", dir.display()));
+            let ds = checked_data(dir)?;
+            let kinds: &[&str] = match a.kind {
+                ModelKind::Scoring => &["scoring"],
+                ModelKind::Opportunity => &["opportunity"],
+                _ => &["scoring", "opportunity"],
+            };
+            let fp = score::fingerprint(&score::table_files(dir))?;
+            let mut done = Vec::new();
+            for kind in kinds {
+                p.step(format!("preparing the {kind} table"));
+                let prepared = if *kind == "scoring" { contract::leads(&ds)? } else { contract::opportunities(&ds)? };
+                let mut spec = prepared.spec;
+                spec.model = choice;
+                spec.seed = a.seed;
+                let (model, rep) = train::train(&prepared.table, &spec, &|s| p.step(format!("{kind}: {s}")))?;
+                let version = score::save(&registry, kind, &model, &rep, &dir.display().to_string(), &fp)?;
+                done.push((kind, version, prepared.notes, model, rep));
+            }
+            p.finish();
+            for (kind, version, notes, model, rep) in &done {
+                for n in notes {
+                    println!("note: {n}");
+                }
+                summary(kind, version, &a.models, rep, &model.validation);
+            }
+            if matches!(a.kind, ModelKind::All) {
+                eprintln!(
+                    "leadcast train all: the forecast and talktrack models are not built yet (issues 4 and 5); trained scoring and opportunity"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (ModelKind::Scoring, None, None) => bail!("give --data DIR (a contract directory) or --input FILE (any table)"),
+        (ModelKind::Opportunity | ModelKind::All, _, _) => {
+            bail!("train {:?} needs --data DIR (a contract directory)", a.kind)
+        }
+        (ModelKind::Scoring, Some(_), Some(_)) => bail!("give --data or --input, not both"),
+        (other, _, _) => {
+            eprintln!(
+                "leadcast train {}: not built yet; `train scoring` works today",
+                format!("{other:?}").to_lowercase()
+            );
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// Outcomes of `table` for the model's target; rows without one are skipped.
+fn labels(table: &Table, model: &score::model::ScoringModel) -> Result<(Table, Vec<bool>)> {
+    let ti = table
+        .index(&model.target)
+        .with_context(|| format!("{}: no target column {:?} to evaluate against", table.file, model.target))?;
+    let keep: Vec<usize> = (0..table.rows).filter(|&i| !score::table::is_missing(&table.columns[ti][i])).collect();
+    let y = keep.iter().map(|&i| table.columns[ti][i].trim() == model.positive).collect();
+    Ok((table.take(&keep), y))
+}
+
+pub fn evaluate(a: args::EvaluateArgs) -> Result<ExitCode> {
+    let kind = match a.kind {
+        ModelKind::Scoring => "scoring",
+        ModelKind::Opportunity => "opportunity",
+        other => {
+            eprintln!(
+                "leadcast evaluate {}: not built yet; `evaluate scoring|opportunity` work today",
+                format!("{other:?}").to_lowercase()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let registry = Registry::new(&a.models);
+    let (version, model) = score::load(&registry, kind)?;
+    let (table, y, oracle) = match (&a.input, &a.data) {
+        (None, Some(dir)) if kind == "opportunity" => evaluate_opportunities(dir)?,
+        (Some(input), None) => {
+            let t = Table::read(input, separator(&a.sep)?).with_context(|| format!("reading {}", input.display()))?;
+            let (t, y) = labels(&t, &model)?;
+            (t, y, None)
+        }
+        (None, Some(dir)) => {
+            let ds = checked_data(dir)?;
+            let truth = dir.join("truth/leads.csv");
+            if truth.is_file() {
+                // A simulated world: judge against what eventually happened, beside the oracle.
+                let t = Table::read(&truth, None)?;
+                let col = |n: &str| {
+                    t.index(n).map(|i| &t.columns[i]).with_context(|| format!("{}: no column {n}", truth.display()))
+                };
+                let (ids, p, ev) = (col("lead_id")?, col("true_probability")?, col("converted_eventually")?);
+                let by_id: std::collections::HashMap<&str, (f64, bool)> = ids
+                    .iter()
+                    .zip(p)
+                    .zip(ev)
+                    .map(|((i, p), e)| (i.as_str(), (p.parse().unwrap_or(f64::NAN), e == "1")))
+                    .collect();
+                let table = contract::leads_table(&ds);
+                let (mut y, mut po) = (Vec::new(), Vec::new());
+                for l in &ds.leads {
+                    let (p, e) = by_id
+                        .get(l.lead_id.as_str())
+                        .copied()
+                        .with_context(|| format!("{}: no truth for lead {}", truth.display(), l.lead_id))?;
+                    y.push(e);
+                    po.push(p);
+                }
+                (table, y, Some(po))
+            } else {
+                let full = contract::leads_table(&ds);
+                let (cut, _) = contract::censor_date(&ds).context("no leads")?;
+                let keep: Vec<usize> = (0..ds.leads.len()).filter(|&i| ds.leads[i].created_at <= cut).collect();
+                let (t, y) = labels(&full.take(&keep), &model)?;
+                (t, y, None)
+            }
+        }
+        _ => bail!("give --input FILE (a labelled table) or --data DIR"),
+    };
+    if y.iter().all(|&b| b) || !y.iter().any(|&b| b) {
+        bail!("the evaluation data has one class only; AUC and calibration need both outcomes");
+    }
+    let preds = model.predict(&table, false, 0)?;
+    let p: Vec<f64> = preds.iter().map(|r| r.probability).collect();
+    let mut extra = serde_json::json!({ "model_version": version, "model": model.estimator.name() });
+    if let Some(po) = &oracle {
+        let om = Metrics::compute(po, &y);
+        extra["oracle"] = serde_json::to_value(&om)?;
+    }
+    let m = Metrics::compute(&p, &y);
+    if let Some(dir) = &a.report {
+        score::report::write(dir, &format!("leadcast {kind} model {version}: evaluation"), &p, &y, &extra)?;
+    }
+    println!(
+        "{kind} {version} ({}) on {} rows: AUC {:.4}, PR-AUC {:.4}, log loss {:.4}, Brier {:.4}, ECE {:.4}, top-decile lift {:.2}",
+        model.estimator.name(),
+        m.rows,
+        m.auc,
+        m.pr_auc,
+        m.log_loss,
+        m.brier,
+        m.ece,
+        m.lift_top_decile
+    );
+    if let Some(o) = extra.get("oracle") {
+        let oa = o["auc"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "oracle (true probabilities): AUC {oa:.4}, log loss {:.4}; model AUC gap {:+.4}",
+            o["log_loss"].as_f64().unwrap_or(f64::NAN),
+            m.auc - oa
+        );
+    }
+    if let Some(dir) = &a.report {
+        println!("report: {}", dir.join("index.html").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every opportunity of a directory seen at its creation, against how it ended (from `truth/`
+/// when the directory is simulated, with the oracle's probabilities beside).
+type Labelled = (Table, Vec<bool>, Option<Vec<f64>>);
+
+fn evaluate_opportunities(dir: &Path) -> Result<Labelled> {
+    let ds = checked_data(dir)?;
+    let truth = dir.join("truth/opportunities.csv");
+    let mut ended: std::collections::HashMap<String, (bool, f64)> = Default::default();
+    if truth.is_file() {
+        let t = Table::read(&truth, None)?;
+        let col =
+            |n: &str| t.index(n).map(|i| &t.columns[i]).with_context(|| format!("{}: no column {n}", truth.display()));
+        for ((id, p), st) in col("opportunity_id")?.iter().zip(col("true_win_probability")?).zip(col("final_status")?) {
+            if st == "won" || st == "lost" {
+                ended.insert(id.clone(), (st == "won", p.parse().unwrap_or(f64::NAN)));
+            }
+        }
+    } else {
+        for o in ds.opportunities.iter().filter(|o| o.status.is_closed()) {
+            ended.insert(o.opportunity_id.clone(), (o.status == leadcast::domain::Status::Won, f64::NAN));
+        }
+    }
+    let at: Vec<(usize, chrono::NaiveDate)> = ds
+        .opportunities
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| ended.contains_key(&o.opportunity_id))
+        .map(|(i, o)| (i, o.created_at))
+        .collect();
+    let table = contract::opportunity_snapshots(&ds, &at);
+    let y = at.iter().map(|&(i, _)| ended[&ds.opportunities[i].opportunity_id].0).collect();
+    let oracle =
+        truth.is_file().then(|| at.iter().map(|&(i, _)| ended[&ds.opportunities[i].opportunity_id].1).collect());
+    Ok((table, y, oracle))
+}
+
+pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
+    let kind = match a.kind.as_str() {
+        "scoring" | "opportunity" => a.kind.as_str(),
+        other => bail!("--kind must be scoring or opportunity, got {other:?}"),
+    };
+    let registry = Registry::new(&a.models);
+    let (_, model) = score::load(&registry, kind)?;
+    let table = Table::read(&a.input, separator(&a.sep)?).with_context(|| format!("reading {}", a.input.display()))?;
+    let preds = model.predict(&table, a.explain, a.top)?;
+    let id_col = model.id.as_ref().and_then(|c| table.index(c).map(|i| (c.clone(), i)));
+    let mut header = vec![
+        id_col.as_ref().map_or("row".to_string(), |c| c.0.clone()),
+        "probability".into(),
+        "score".into(),
+        "grade".into(),
+    ];
+    if a.explain {
+        for k in 1..=a.top {
+            header.extend([format!("factor_{k}"), format!("value_{k}"), format!("impact_{k}")]);
+        }
+    }
+    header.push("warnings".into());
+    let rows = preds.iter().enumerate().map(|(i, p)| {
+        let mut r = vec![
+            id_col.as_ref().map_or(i.to_string(), |c| table.columns[c.1][i].clone()),
+            format!("{:.6}", p.probability),
+            p.score.to_string(),
+            p.grade.to_string(),
+        ];
+        if a.explain {
+            for k in 0..a.top {
+                match p.factors.get(k) {
+                    Some(f) => r.extend([f.feature.clone(), f.value.clone(), format!("{:.4}", f.impact)]),
+                    None => r.extend([String::new(), String::new(), String::new()]),
+                }
+            }
+        }
+        r.push(p.warnings.join("; "));
+        r
+    });
+    write_table(&a.output, &header, rows)?;
+    println!("scored {} rows into {}", preds.len(), a.output.display());
+    let flagged: Vec<(usize, &String)> =
+        preds.iter().enumerate().flat_map(|(i, p)| p.warnings.iter().map(move |w| (i, w))).collect();
+    for (i, w) in flagged.iter().take(10) {
+        // Data rows count from 1, as in `validate`.
+        eprintln!("warning: {}, row {}: {w}", table.file, i + 1);
+    }
+    if flagged.len() > 10 {
+        eprintln!("  … and {} more (see the warnings column of {})", flagged.len() - 10, a.output.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes CSV, or Parquet when the path ends in `.parquet`.
+fn write_table(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if !is_parquet {
+        let h: Vec<&str> = header.iter().map(String::as_str).collect();
+        leadcast::data::write::write_csv(path, &h, rows)?;
+        return Ok(());
+    }
+    use polars::prelude::*;
+    let rows: Vec<Vec<String>> = rows.collect();
+    let cols: Vec<Column> = header
+        .iter()
+        .enumerate()
+        .map(|(k, name)| match name.as_str() {
+            "probability" => Column::new(
+                name.as_str().into(),
+                rows.iter().map(|r| r[k].parse::<f64>().unwrap_or(f64::NAN)).collect::<Vec<_>>(),
+            ),
+            "score" => Column::new(
+                name.as_str().into(),
+                rows.iter().map(|r| r[k].parse::<u32>().unwrap_or(0)).collect::<Vec<_>>(),
+            ),
+            n if n.starts_with("impact_") => {
+                Column::new(name.as_str().into(), rows.iter().map(|r| r[k].parse::<f64>().ok()).collect::<Vec<_>>())
+            }
+            _ => Column::new(name.as_str().into(), rows.iter().map(|r| r[k].clone()).collect::<Vec<_>>()),
+        })
+        .collect();
+    let mut df = DataFrame::new(rows.len(), cols)?;
+    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    ParquetWriter::new(f).finish(&mut df)?;
+    Ok(())
+}
+
+pub fn models(a: args::ModelsArgs) -> Result<ExitCode> {
+    match a.action {
+        ModelsAction::List { models } => {
+            let r = Registry::new(&models);
+            for kind in leadcast::registry::KINDS {
+                let versions = r.versions(kind)?;
+                if versions.is_empty() {
+                    continue;
+                }
+                let current = r.current(kind)?;
+                println!("{kind}:");
+                for v in versions {
+                    let mark = if current.as_deref() == Some(v.as_str()) { "*" } else { " " };
+                    let meta = std::fs::read(r.version_dir(kind, &v).join("metadata.json")).ok();
+                    let info = meta
+                        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                        .map(|m| {
+                            format!(
+                                "{} on {} rows, held-out AUC {:.4}, log loss {:.4}",
+                                m["model"].as_str().unwrap_or("?"),
+                                m["rows"],
+                                m["validation"]["auc"].as_f64().unwrap_or(f64::NAN),
+                                m["validation"]["log_loss"].as_f64().unwrap_or(f64::NAN)
+                            )
+                        })
+                        .unwrap_or_default();
+                    println!(" {mark} {v}  {info}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsAction::Show { kind, version, models } => {
+            let r = Registry::new(&models);
+            let v = match version {
+                Some(v) => v,
+                None => {
+                    r.current(&kind)?.with_context(|| format!("no current {kind} model in {}", models.display()))?
+                }
+            };
+            let p = r.version_dir(&kind, &v).join("metadata.json");
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            println!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsAction::Promote { kind, version, models } => {
+            Registry::new(&models).promote(&kind, &version)?;
+            println!("{kind}: {version} is now current");
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsAction::Rollback { kind, models } => {
+            let v = Registry::new(&models).rollback(&kind)?;
+            println!("{kind}: rolled back to {v}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,508 @@
+//! From table columns to model inputs. Fitted on training rows, then applied unchanged to any
+//! row: numeric features get a missing indicator and median imputation (and clipping and
+//! scaling for the linear model); categorical features keep their frequent levels, pool rare
+//! ones as `other`, give missing values their own level, and score a level never seen in
+//! training as `other` with a warning; dates become age, month and day of week.
+//!
+//! Two encodings of the same features: one column per feature for trees (categories as codes,
+//! missing as NaN), and one-hot plus scaled numerics for the linear model. Every encoded column
+//! belongs to one feature, so explanations add up per feature.
+
+use super::table::{ColumnInfo, Kind, Role, Table, is_missing};
+use crate::data::load::{parse_date, parse_number};
+use chrono::{Datelike, NaiveDate};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// A level below this share of training rows (and below 20 rows) is pooled as `other`.
+const RARE_SHARE: f64 = 0.005;
+const RARE_ROWS: usize = 20;
+/// At most this many levels per categorical feature; the rest are `other`.
+const MAX_LEVELS: usize = 200;
+
+pub const MISSING_LEVEL: &str = "(missing)";
+pub const OTHER_LEVEL: &str = "other";
+
+/// One feature as the model sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Feature {
+    /// The name shown in explanations (`created_at:month` for derived date parts).
+    pub name: String,
+    /// The input column it is read from.
+    pub column: String,
+    pub code: Code,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Code {
+    Numeric {
+        median: f64,
+        lo: f64,
+        hi: f64,
+        mean: f64,
+        std: f64,
+        has_missing: bool,
+    },
+    /// 1.0 for `positive`, 0.0 for any other present value.
+    Boolean {
+        positive: String,
+        mode: f64,
+        has_missing: bool,
+    },
+    Categorical {
+        levels: Vec<String>,
+    },
+    /// Days between the date and `reference` (the last training date).
+    DateAge {
+        reference: NaiveDate,
+        median: f64,
+        mean: f64,
+        std: f64,
+        has_missing: bool,
+    },
+    DateMonth {
+        levels: Vec<String>,
+    },
+    DateWeekday {
+        levels: Vec<String>,
+    },
+}
+
+/// The fitted encoder: the features in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Encoder {
+    pub features: Vec<Feature>,
+    /// Categorical level → code, rebuilt after loading.
+    #[serde(skip)]
+    lookup: Vec<FxHashMap<String, u32>>,
+}
+
+/// A value of one feature for one row, as read from input text.
+fn date_parts(v: &str) -> Option<NaiveDate> {
+    if is_missing(v) { None } else { parse_date(v.trim()).ok() }
+}
+
+fn number(v: &str) -> Option<f64> {
+    if is_missing(v) { None } else { parse_number(v.trim()).ok() }
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn numeric_stats(values: impl Iterator<Item = Option<f64>>) -> (f64, f64, f64, f64, f64, bool) {
+    let mut v = Vec::new();
+    let mut missing = false;
+    for x in values {
+        match x {
+            Some(x) => v.push(x),
+            None => missing = true,
+        }
+    }
+    v.sort_by(f64::total_cmp);
+    let (lo, hi, median) = (quantile(&v, 0.01), quantile(&v, 0.99), quantile(&v, 0.5));
+    let clipped: Vec<f64> = v.iter().map(|x| x.clamp(lo, hi)).collect();
+    let mean = clipped.iter().sum::<f64>() / clipped.len().max(1) as f64;
+    let var = clipped.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / clipped.len().max(1) as f64;
+    (median, lo, hi, mean, var.sqrt().max(1e-9), missing)
+}
+
+fn levels_of(values: impl Iterator<Item = String>, rows: usize) -> Vec<String> {
+    let mut counts: FxHashMap<String, usize> = FxHashMap::default();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let min = ((rows as f64 * RARE_SHARE) as usize).min(RARE_ROWS).max(1);
+    let mut kept: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= min).collect();
+    kept.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    kept.truncate(MAX_LEVELS);
+    let mut levels: Vec<String> = kept.into_iter().map(|(l, _)| l).collect();
+    if !levels.iter().any(|l| l == OTHER_LEVEL) {
+        levels.push(OTHER_LEVEL.into());
+    }
+    levels
+}
+
+fn cat_value(v: &str) -> String {
+    if is_missing(v) { MISSING_LEVEL.to_string() } else { v.trim().to_string() }
+}
+
+impl Encoder {
+    /// Fits on the training rows of `table` for the feature columns of `schema`.
+    pub fn fit(table: &Table, schema: &[ColumnInfo]) -> Encoder {
+        let mut features = Vec::new();
+        for info in schema.iter().filter(|c| c.role == Role::Feature) {
+            let Some(ci) = table.index(&info.name) else { continue };
+            let col = &table.columns[ci];
+            let name = info.name.clone();
+            match info.kind.as_ref() {
+                Some(Kind::Numeric) => {
+                    let (median, lo, hi, mean, std, has_missing) = numeric_stats(col.iter().map(|v| number(v)));
+                    features.push(Feature {
+                        name: name.clone(),
+                        column: name,
+                        code: Code::Numeric { median, lo, hi, mean, std, has_missing },
+                    });
+                }
+                Some(Kind::Boolean { positive }) => {
+                    let present: Vec<f64> =
+                        col.iter().filter(|v| !is_missing(v)).map(|v| (v.trim() == positive) as u8 as f64).collect();
+                    let mode = (present.iter().sum::<f64>() * 2.0 >= present.len() as f64) as u8 as f64;
+                    let has_missing = present.len() < col.len();
+                    features.push(Feature {
+                        name: name.clone(),
+                        column: name,
+                        code: Code::Boolean { positive: positive.clone(), mode, has_missing },
+                    });
+                }
+                Some(Kind::Categorical) => {
+                    let levels = levels_of(col.iter().map(|v| cat_value(v)), table.rows);
+                    features.push(Feature { name: name.clone(), column: name, code: Code::Categorical { levels } });
+                }
+                Some(kind @ (Kind::Date | Kind::DateParts)) => {
+                    let dates: Vec<Option<NaiveDate>> = col.iter().map(|v| date_parts(v)).collect();
+                    if *kind == Kind::Date {
+                        let reference = dates.iter().flatten().max().copied().unwrap_or_default();
+                        let (median, _, _, mean, std, has_missing) =
+                            numeric_stats(dates.iter().map(|d| d.map(|d| (reference - d).num_days() as f64)));
+                        features.push(Feature {
+                            name: format!("{name}:age_days"),
+                            column: name.clone(),
+                            code: Code::DateAge { reference, median, mean, std, has_missing },
+                        });
+                    }
+                    let month = levels_of(
+                        dates.iter().map(|d| d.map_or(MISSING_LEVEL.to_string(), |d| d.month().to_string())),
+                        table.rows,
+                    );
+                    features.push(Feature {
+                        name: format!("{name}:month"),
+                        column: name.clone(),
+                        code: Code::DateMonth { levels: month },
+                    });
+                    let dow = levels_of(
+                        dates.iter().map(|d| d.map_or(MISSING_LEVEL.to_string(), |d| d.weekday().to_string())),
+                        table.rows,
+                    );
+                    features.push(Feature {
+                        name: format!("{name}:weekday"),
+                        column: name,
+                        code: Code::DateWeekday { levels: dow },
+                    });
+                }
+                None => {}
+            }
+        }
+        let mut e = Encoder { features, lookup: Vec::new() };
+        e.rebuild();
+        e
+    }
+
+    /// Reorders every categorical feature's levels by their outcome rate in `x` (rows of the
+    /// encoding made by this encoder) so that codes are ordered: one tree split then groups
+    /// similar levels. Returns a new encoder; re-encode with it.
+    pub fn ordered_by_rate(&self, x: &Encoded, y: &[bool]) -> Encoder {
+        let mut e = self.clone();
+        for (k, f) in e.features.iter_mut().enumerate() {
+            if let Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } =
+                &mut f.code
+            {
+                let mut sum = vec![(0.0f64, 0.0f64); levels.len()];
+                for (v, &t) in x.tree[k * x.rows..(k + 1) * x.rows].iter().zip(y) {
+                    let s = &mut sum[*v as usize];
+                    s.0 += t as u8 as f64;
+                    s.1 += 1.0;
+                }
+                let prior = y.iter().filter(|&&b| b).count() as f64 / y.len().max(1) as f64;
+                // Smoothed toward the overall rate so rare levels sit near the middle.
+                let rate: Vec<f64> = sum.iter().map(|(p, n)| (p + 10.0 * prior) / (n + 10.0)).collect();
+                let mut idx: Vec<usize> = (0..levels.len()).collect();
+                idx.sort_by(|&a, &b| rate[a].total_cmp(&rate[b]).then(a.cmp(&b)));
+                *levels = idx.iter().map(|&i| levels[i].clone()).collect();
+            }
+        }
+        e.rebuild();
+        e
+    }
+
+    /// Rebuilds lookups after deserialising.
+    pub fn rebuild(&mut self) {
+        self.lookup = self
+            .features
+            .iter()
+            .map(|f| match &f.code {
+                Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } => {
+                    levels.iter().enumerate().map(|(i, l)| (l.clone(), i as u32)).collect()
+                }
+                _ => FxHashMap::default(),
+            })
+            .collect()
+    }
+
+    /// The input columns the encoder reads, each once, in feature order.
+    pub fn input_columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in &self.features {
+            if !out.contains(&f.column) {
+                out.push(f.column.clone());
+            }
+        }
+        out
+    }
+
+    /// Indices of the categorical features (for the tree model).
+    pub fn categorical(&self) -> Vec<usize> {
+        self.features
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                matches!(f.code, Code::Categorical { .. } | Code::DateMonth { .. } | Code::DateWeekday { .. })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The category code of a text value: its level, `(missing)`, or `other` (with `unseen`
+    /// set when the value was never seen in training).
+    fn code(&self, k: usize, level: &str) -> (u32, bool) {
+        let m = &self.lookup[k];
+        match m.get(level) {
+            Some(&c) => (c, false),
+            None => {
+                let other = m.get(OTHER_LEVEL).copied().unwrap_or(0);
+                (other, level != MISSING_LEVEL)
+            }
+        }
+    }
+
+    /// The tree encoding of one feature from its input text: a number, a category code, or NaN.
+    /// `unseen` is set for a category level never seen in training, and for a value of the
+    /// wrong type (text in a numeric column, a date that does not parse), which is scored as
+    /// missing.
+    pub fn tree_value(&self, k: usize, raw: &str, unseen: &mut bool) -> f64 {
+        let f = &self.features[k];
+        let wrong = |unseen: &mut bool| {
+            *unseen |= !is_missing(raw);
+            f64::NAN
+        };
+        match &f.code {
+            Code::Numeric { .. } => number(raw).unwrap_or_else(|| wrong(unseen)),
+            Code::Boolean { positive, .. } => {
+                if is_missing(raw) {
+                    f64::NAN
+                } else {
+                    (raw.trim() == positive) as u8 as f64
+                }
+            }
+            Code::Categorical { .. } => {
+                let (c, u) = self.code(k, &cat_value(raw));
+                *unseen |= u;
+                c as f64
+            }
+            Code::DateAge { reference, .. } => {
+                date_parts(raw).map_or_else(|| wrong(unseen), |d| (*reference - d).num_days() as f64)
+            }
+            Code::DateMonth { .. } => {
+                let lvl = date_parts(raw).map_or(MISSING_LEVEL.to_string(), |d| d.month().to_string());
+                self.code(k, &lvl).0 as f64
+            }
+            Code::DateWeekday { .. } => {
+                let lvl = date_parts(raw).map_or(MISSING_LEVEL.to_string(), |d| d.weekday().to_string());
+                self.code(k, &lvl).0 as f64
+            }
+        }
+    }
+
+    /// Width of the linear encoding of feature `k`.
+    pub fn linear_width(&self, k: usize) -> usize {
+        match &self.features[k].code {
+            Code::Numeric { has_missing, .. }
+            | Code::Boolean { has_missing, .. }
+            | Code::DateAge { has_missing, .. } => 1 + *has_missing as usize,
+            Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } => levels.len(),
+        }
+    }
+
+    /// Total width of the linear encoding, and the feature each column belongs to.
+    pub fn linear_layout(&self) -> Vec<usize> {
+        (0..self.features.len()).flat_map(|k| std::iter::repeat_n(k, self.linear_width(k))).collect()
+    }
+
+    /// Writes the linear encoding of feature `k` (given its tree value) into `out`.
+    pub fn linear_values(&self, k: usize, tree_value: f64, out: &mut [f64]) {
+        match &self.features[k].code {
+            Code::Numeric { median, lo, hi, mean, std, has_missing } => {
+                let miss = tree_value.is_nan();
+                let x = if miss { *median } else { tree_value.clamp(*lo, *hi) };
+                out[0] = (x - mean) / std;
+                if *has_missing {
+                    out[1] = miss as u8 as f64;
+                }
+            }
+            Code::DateAge { median, mean, std, has_missing, .. } => {
+                let miss = tree_value.is_nan();
+                let x = if miss { *median } else { tree_value };
+                out[0] = (x - mean) / std;
+                if *has_missing {
+                    out[1] = miss as u8 as f64;
+                }
+            }
+            Code::Boolean { mode, has_missing, .. } => {
+                let miss = tree_value.is_nan();
+                out[0] = if miss { *mode } else { tree_value };
+                if *has_missing {
+                    out[1] = miss as u8 as f64;
+                }
+            }
+            Code::Categorical { .. } | Code::DateMonth { .. } | Code::DateWeekday { .. } => {
+                out.iter_mut().for_each(|x| *x = 0.0);
+                out[tree_value as usize] = 1.0;
+            }
+        }
+    }
+
+    /// The readable value of feature `k` for an explanation: the input text, or the derived
+    /// date part.
+    pub fn display_value(&self, k: usize, raw: &str) -> String {
+        match &self.features[k].code {
+            Code::Categorical { .. } | Code::Numeric { .. } | Code::Boolean { .. } => {
+                if is_missing(raw) {
+                    MISSING_LEVEL.into()
+                } else {
+                    raw.trim().to_string()
+                }
+            }
+            Code::DateAge { reference, .. } => {
+                date_parts(raw).map_or(MISSING_LEVEL.into(), |d| (*reference - d).num_days().to_string())
+            }
+            Code::DateMonth { .. } => date_parts(raw).map_or(MISSING_LEVEL.into(), |d| d.month().to_string()),
+            Code::DateWeekday { .. } => date_parts(raw).map_or(MISSING_LEVEL.into(), |d| d.weekday().to_string()),
+        }
+    }
+}
+
+/// Rows encoded for the models: tree matrix (column-major, one column per feature).
+pub struct Encoded {
+    pub rows: usize,
+    pub tree: Vec<f64>,
+    /// Per row: the features whose value was never seen in training (a new category) or could
+    /// not be read (a wrong type); each is scored as `other` or as missing.
+    pub unseen: Vec<Vec<usize>>,
+}
+
+impl Encoder {
+    /// Encodes every row of `table`; `cols[k]` is the table column of feature `k`.
+    pub fn encode(&self, table: &Table, cols: &[usize]) -> Encoded {
+        let n = table.rows;
+        let d = self.features.len();
+        let mut tree = vec![0.0; n * d];
+        let mut unseen = vec![Vec::new(); n];
+        for k in 0..d {
+            let col = &table.columns[cols[k]];
+            for i in 0..n {
+                let mut u = false;
+                tree[k * n + i] = self.tree_value(k, &col[i], &mut u);
+                if u {
+                    unseen[i].push(k);
+                }
+            }
+        }
+        Encoded { rows: n, tree, unseen }
+    }
+
+    /// The linear design matrix (row-major) from a tree matrix.
+    pub fn linear_matrix(&self, enc: &Encoded) -> (Vec<f64>, usize) {
+        let widths: Vec<usize> = (0..self.features.len()).map(|k| self.linear_width(k)).collect();
+        let w: usize = widths.iter().sum();
+        let mut out = vec![0.0; enc.rows * w];
+        for i in 0..enc.rows {
+            let row = &mut out[i * w..(i + 1) * w];
+            let mut off = 0;
+            for (k, &wk) in widths.iter().enumerate() {
+                self.linear_values(k, enc.tree[k * enc.rows + i], &mut row[off..off + wk]);
+                off += wk;
+            }
+        }
+        (out, w)
+    }
+}
+
+/// The training distribution of one feature, for input-drift checks (population stability
+/// index): bins and the share of training rows in each. Numeric features use decile edges
+/// plus a bin for missing values; categorical ones use their levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStats {
+    pub name: String,
+    /// Upper edges of numeric bins (a value goes in the first bin whose edge is ≥ it; the last
+    /// bin is open); empty for categorical features.
+    pub edges: Vec<f64>,
+    /// Bin labels: numeric ranges then `(missing)`, or the levels.
+    pub labels: Vec<String>,
+    pub shares: Vec<f64>,
+}
+
+impl FeatureStats {
+    /// The bin of a tree-encoded value.
+    pub fn bin(&self, v: f64) -> usize {
+        if self.edges.is_empty() {
+            return (v as usize).min(self.shares.len().saturating_sub(1));
+        }
+        if v.is_nan() {
+            return self.labels.len() - 1;
+        }
+        self.edges.partition_point(|&e| e < v).min(self.edges.len())
+    }
+}
+
+impl Encoder {
+    /// Training distributions of every feature, from the tree encoding of the training rows.
+    pub fn stats(&self, x: &Encoded) -> Vec<FeatureStats> {
+        let n = x.rows.max(1);
+        self.features
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let col = &x.tree[k * x.rows..(k + 1) * x.rows];
+                match &f.code {
+                    Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } => {
+                        let mut counts = vec![0usize; levels.len()];
+                        for v in col {
+                            counts[(*v as usize).min(levels.len() - 1)] += 1;
+                        }
+                        FeatureStats {
+                            name: f.name.clone(),
+                            edges: Vec::new(),
+                            labels: levels.clone(),
+                            shares: counts.iter().map(|&c| c as f64 / n as f64).collect(),
+                        }
+                    }
+                    _ => {
+                        let mut present: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
+                        present.sort_by(f64::total_cmp);
+                        let mut edges: Vec<f64> = (1..10).map(|q| quantile(&present, q as f64 / 10.0)).collect();
+                        edges.dedup();
+                        let mut labels: Vec<String> = Vec::new();
+                        let mut lo = f64::NEG_INFINITY;
+                        for e in &edges {
+                            labels.push(format!("({lo}, {e}]"));
+                            lo = *e;
+                        }
+                        labels.push(format!("({lo}, inf)"));
+                        labels.push(MISSING_LEVEL.into());
+                        let mut s = FeatureStats { name: f.name.clone(), edges, labels, shares: Vec::new() };
+                        let mut counts = vec![0usize; s.labels.len()];
+                        for &v in col {
+                            counts[s.bin(v)] += 1;
+                        }
+                        s.shares = counts.iter().map(|&c| c as f64 / n as f64).collect();
+                        s
+                    }
+                }
+            })
+            .collect()
+    }
+}

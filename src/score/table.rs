@@ -1,0 +1,222 @@
+//! Any single table (bring your own), held column by column as text, and the inference of
+//! what each column is: numeric, boolean, categorical, date — or dropped (ID-like, free text,
+//! constant, excluded). Values that mean "missing" in real exports are recognised here.
+
+use crate::data::load::{parse_date, parse_number};
+use crate::data::raw;
+use crate::{Error, Result};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A table of text, column-major.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub file: String,
+    pub names: Vec<String>,
+    pub columns: Vec<Vec<String>>,
+    pub rows: usize,
+}
+
+/// At most this many unreadable rows are listed in an error.
+const MAX_LISTED: usize = 10;
+
+impl Table {
+    /// Reads a CSV (separator sniffed unless given) or Parquet file. Unreadable rows (ragged,
+    /// not UTF-8) are an error that lists them; an empty table is an error.
+    pub fn read(path: &Path, separator: Option<u8>) -> Result<Table> {
+        let invalid = |msg: String| Error::InvalidData { errors: 1, first: msg };
+        let t = raw::open(path, separator).map_err(|p| invalid(p.to_string()))?;
+        let mut columns = vec![Vec::new(); t.headers.len()];
+        let mut bad = Vec::new();
+        for item in t.rows {
+            match item {
+                Ok(r) => {
+                    for (c, v) in columns.iter_mut().zip(r.fields.iter()) {
+                        c.push(v.to_string());
+                    }
+                }
+                Err(p) => bad.push(p),
+            }
+        }
+        if !bad.is_empty() {
+            let list: Vec<String> = bad.iter().take(MAX_LISTED).map(|p| p.to_string()).collect();
+            return Err(Error::InvalidData { errors: bad.len(), first: list.join("; ") });
+        }
+        let rows = columns.first().map_or(0, Vec::len);
+        if rows == 0 {
+            return Err(invalid(format!("{}: the table has a header but no rows", t.file)));
+        }
+        Ok(Table { file: t.file, names: t.headers, columns, rows })
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// The rows at `idx`, as a new table.
+    pub fn take(&self, idx: &[usize]) -> Table {
+        Table {
+            file: self.file.clone(),
+            names: self.names.clone(),
+            columns: self.columns.iter().map(|c| idx.iter().map(|&i| c[i].clone()).collect()).collect(),
+            rows: idx.len(),
+        }
+    }
+}
+
+/// Whether a value means "missing": empty, the usual NA spellings, `unknown`, and form
+/// defaults like `Select`.
+pub fn is_missing(v: &str) -> bool {
+    let v = v.trim();
+    if v.is_empty() {
+        return true;
+    }
+    const MISSING: [&str; 16] = [
+        "na",
+        "n/a",
+        "nan",
+        "null",
+        "none",
+        "nil",
+        "unknown",
+        "?",
+        "-",
+        "--",
+        "select",
+        "please select",
+        "(blank)",
+        "#n/a",
+        "not available",
+        "undefined",
+    ];
+    MISSING.iter().any(|m| v.eq_ignore_ascii_case(m))
+}
+
+/// What a column is for the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Kind {
+    Numeric,
+    /// Two values; `positive` is the one encoded as 1.
+    Boolean {
+        positive: String,
+    },
+    Categorical,
+    /// ISO dates: becomes age (days before the reference date), month and day of week.
+    Date,
+    /// ISO dates whose age means nothing at scoring time (a lead's creation date): month and
+    /// day of week only.
+    DateParts,
+}
+
+/// Why a column is not a feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Feature,
+    Target,
+    Id,
+    Excluded,
+    Dropped,
+}
+
+/// One column of the inferred schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub role: Role,
+    pub kind: Option<Kind>,
+    pub missing: usize,
+    pub distinct: usize,
+    /// Why it was dropped, or what was noticed.
+    pub note: String,
+}
+
+/// Infers the kind of one column from its values.
+pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
+    let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut missing = 0;
+    for v in values {
+        if is_missing(v) {
+            missing += 1;
+        } else {
+            *counts.entry(v.trim()).or_default() += 1;
+        }
+    }
+    let present = values.len() - missing;
+    let distinct = counts.len();
+    let info = |role, kind, note: String| ColumnInfo { name: name.to_string(), role, kind, missing, distinct, note };
+    if distinct <= 1 {
+        return info(Role::Dropped, None, "constant".into());
+    }
+    let share = |ok: usize| ok as f64 / present.max(1) as f64;
+    let numeric_ok: usize = counts.iter().filter(|(v, _)| parse_number(v).is_ok()).map(|(_, n)| n).sum();
+    if distinct == 2 {
+        let mut vals: Vec<&str> = counts.keys().copied().collect();
+        vals.sort();
+        let truthy = ["1", "yes", "y", "true", "t", "won", "positive"];
+        let positive = vals.iter().find(|v| truthy.iter().any(|t| v.eq_ignore_ascii_case(t))).unwrap_or(&vals[1]);
+        return info(Role::Feature, Some(Kind::Boolean { positive: positive.to_string() }), String::new());
+    }
+    if share(numeric_ok) >= 0.95 {
+        let ints = counts.keys().all(|v| v.parse::<i64>().is_ok());
+        let lname = name.to_ascii_lowercase();
+        if ints
+            && distinct as f64 > 0.95 * present as f64
+            && (lname == "id" || lname.ends_with("_id") || lname.ends_with("id"))
+        {
+            return info(Role::Dropped, None, "ID-like (unique integers)".into());
+        }
+        let note = if numeric_ok < present {
+            format!("{} non-numeric values treated as missing", present - numeric_ok)
+        } else {
+            String::new()
+        };
+        return info(Role::Feature, Some(Kind::Numeric), note);
+    }
+    let date_ok: usize = counts.iter().filter(|(v, _)| parse_date(v).is_ok()).map(|(_, n)| n).sum();
+    if share(date_ok) >= 0.95 {
+        return info(Role::Feature, Some(Kind::Date), String::new());
+    }
+    if distinct as f64 > 0.9 * present as f64 && present > 50 {
+        return info(Role::Dropped, None, "ID-like (nearly every value unique)".into());
+    }
+    let mean_len = counts.iter().map(|(v, n)| v.chars().count() * n).sum::<usize>() as f64 / present.max(1) as f64;
+    if mean_len > 40.0 && distinct as f64 > 0.5 * present as f64 {
+        return info(Role::Dropped, None, "free text".into());
+    }
+    info(Role::Feature, Some(Kind::Categorical), String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn kinds() {
+        let k = |v: &[&str]| infer("x", &col(v)).kind;
+        assert_eq!(k(&["1", "2.5", "3", "NA", "4"]), Some(Kind::Numeric));
+        assert_eq!(k(&["yes", "no", "no", "unknown"]), Some(Kind::Boolean { positive: "yes".into() }));
+        assert_eq!(k(&["a", "b", "c", "a"]), Some(Kind::Categorical));
+        assert_eq!(k(&["2024-01-01", "2024-02-03", "2024-05-06"]), Some(Kind::Date));
+        assert_eq!(infer("x", &col(&["a", "a", "Select", ""])).note, "constant");
+        let ids: Vec<String> = (0..100).map(|i| format!("L-{i}")).collect();
+        assert_eq!(infer("x", &ids).role, Role::Dropped);
+        let nums: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        assert_eq!(infer("lead_id", &nums).role, Role::Dropped);
+        assert_eq!(infer("balance", &nums).kind, Some(Kind::Numeric));
+    }
+
+    #[test]
+    fn placeholders_are_missing() {
+        for v in ["", " ", "NA", "n/a", "NULL", "unknown", "Unknown", "Select", "?"] {
+            assert!(is_missing(v), "{v:?}");
+        }
+        assert!(!is_missing("0") && !is_missing("no"));
+    }
+}

@@ -1,0 +1,331 @@
+//! Training a scoring model on one table: target → labels, schema inference, a held-out split
+//! (random, or by time), candidates fitted and compared by held-out log loss after
+//! calibration, the winner calibrated, graded and checked for leakage.
+
+use super::calibrate::{Calibrator, ISOTONIC_MIN_ROWS, Method};
+use super::features::Encoder;
+use super::metrics::{self, Metrics};
+use super::model::{Estimator, Grades, ModelChoice, ScoringModel};
+use super::table::{ColumnInfo, Role, Table, infer, is_missing};
+use crate::data::load::parse_date;
+use crate::{Error, Result};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+/// What to train.
+#[derive(Debug, Clone)]
+pub struct TrainSpec {
+    pub target: String,
+    pub positive: String,
+    pub id: Option<String>,
+    /// Split by this date column (the latest rows are held out) instead of at random.
+    pub time: Option<String>,
+    pub exclude: Vec<String>,
+    pub model: ModelChoice,
+    pub seed: u64,
+    /// Share of rows held out for calibration and validation.
+    pub holdout: f64,
+    /// Kinds fixed by the caller (contract tables); other columns are inferred.
+    pub fixed: Vec<ColumnInfo>,
+    /// Refit the chosen estimator on all rows (held-out ones too) after choosing and
+    /// calibrating it.
+    pub refit: bool,
+}
+
+impl TrainSpec {
+    pub fn new(target: &str, positive: &str) -> TrainSpec {
+        TrainSpec {
+            target: target.into(),
+            positive: positive.into(),
+            id: None,
+            time: None,
+            exclude: Vec::new(),
+            model: ModelChoice::Auto,
+            seed: 42,
+            holdout: 0.2,
+            fixed: Vec::new(),
+            refit: true,
+        }
+    }
+}
+
+/// A candidate estimator's held-out result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Candidate {
+    pub model: String,
+    pub log_loss: f64,
+    pub auc: f64,
+    pub fit_seconds: f64,
+}
+
+/// What training produced besides the model: for the summary and the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainReport {
+    pub rows: usize,
+    pub rows_dropped_no_target: usize,
+    pub train_rows: usize,
+    pub holdout_rows: usize,
+    pub split: String,
+    pub features: usize,
+    pub candidates: Vec<Candidate>,
+    pub chosen: String,
+    pub calibration: String,
+    pub warnings: Vec<String>,
+    /// Training distributions of the features, for drift checks.
+    pub feature_stats: Vec<super::features::FeatureStats>,
+    /// Held-out calibrated probabilities (cross-fitted) and outcomes, for the report's curves.
+    #[serde(skip)]
+    pub holdout_p: Vec<f64>,
+    #[serde(skip)]
+    pub holdout_y: Vec<bool>,
+}
+
+/// The schema of `table` for `spec`: roles first, then fixed or inferred kinds.
+pub fn schema(table: &Table, spec: &TrainSpec) -> Result<Vec<ColumnInfo>> {
+    for c in spec.exclude.iter().chain(spec.id.iter()).chain(spec.time.iter()) {
+        if table.index(c).is_none() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: no column {c:?} (the file has: {})",
+                table.file,
+                table.names.join(", ")
+            )));
+        }
+    }
+    Ok(table
+        .names
+        .iter()
+        .zip(&table.columns)
+        .map(|(name, col)| {
+            let role = if *name == spec.target {
+                Some(Role::Target)
+            } else if spec.id.as_deref() == Some(name) {
+                Some(Role::Id)
+            } else if spec.exclude.contains(name) {
+                Some(Role::Excluded)
+            } else {
+                None
+            };
+            match (role, spec.fixed.iter().find(|c| &c.name == name)) {
+                (Some(role), _) => {
+                    ColumnInfo { name: name.clone(), role, kind: None, missing: 0, distinct: 0, note: String::new() }
+                }
+                (None, Some(fixed)) => fixed.clone(),
+                (None, None) => infer(name, col),
+            }
+        })
+        .collect())
+}
+
+/// Trains on `table`. `progress` is told what is happening.
+pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result<(ScoringModel, TrainReport)> {
+    let ti = table.index(&spec.target).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "{}: no target column {:?} (the file has: {})",
+            table.file,
+            spec.target,
+            table.names.join(", ")
+        ))
+    })?;
+    let target = &table.columns[ti];
+    let keep: Vec<usize> = (0..table.rows).filter(|&i| !is_missing(&target[i])).collect();
+    let dropped = table.rows - keep.len();
+    let y_all: Vec<bool> = keep.iter().map(|&i| target[i].trim() == spec.positive).collect();
+    let pos = y_all.iter().filter(|&&b| b).count();
+    if pos == 0 {
+        let mut seen: Vec<&str> = keep.iter().map(|&i| target[i].trim()).collect();
+        seen.sort();
+        seen.dedup();
+        seen.truncate(10);
+        return Err(Error::InvalidArgument(format!(
+            "target value {:?} does not occur in column {:?} (values seen: {})",
+            spec.positive,
+            spec.target,
+            seen.join(", ")
+        )));
+    }
+    if pos == y_all.len() {
+        return Err(Error::InvalidArgument(format!(
+            "column {:?} has one class only (every row is {:?}): a model needs both outcomes",
+            spec.target, spec.positive
+        )));
+    }
+    if keep.len() < 50 || pos < 10 || y_all.len() - pos < 10 {
+        return Err(Error::InvalidArgument(format!(
+            "too little data to train: {} rows with a target, {} positive (need at least 50 rows and 10 of each class)",
+            keep.len(),
+            pos
+        )));
+    }
+    let schema = schema(table, spec)?;
+    let n_features = schema.iter().filter(|c| c.role == Role::Feature).count();
+    if n_features == 0 {
+        return Err(Error::InvalidArgument("no usable feature columns (all were dropped or excluded)".into()));
+    }
+
+    // Split: the latest rows by time, or a seeded random share, are held out.
+    let mut order: Vec<usize> = (0..keep.len()).collect();
+    let split = match &spec.time {
+        Some(t) => {
+            let col = &table.columns[table.index(t).expect("checked in schema")];
+            let key: Vec<Option<chrono::NaiveDate>> = keep.iter().map(|&i| parse_date(col[i].trim()).ok()).collect();
+            order.sort_by_key(|&k| key[k]);
+            format!("by time ({t}): the latest {:.0}% held out", spec.holdout * 100.0)
+        }
+        None => {
+            order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed));
+            format!("random (seed {}): {:.0}% held out", spec.seed, spec.holdout * 100.0)
+        }
+    };
+    let n_hold = ((keep.len() as f64) * spec.holdout).round() as usize;
+    let (fit_k, hold_k) = order.split_at(keep.len() - n_hold);
+    let fit_rows: Vec<usize> = fit_k.iter().map(|&k| keep[k]).collect();
+    let hold_rows: Vec<usize> = hold_k.iter().map(|&k| keep[k]).collect();
+    let y_fit: Vec<bool> = fit_k.iter().map(|&k| y_all[k]).collect();
+    let y_hold: Vec<bool> = hold_k.iter().map(|&k| y_all[k]).collect();
+    let (fit_t, hold_t) = (table.take(&fit_rows), table.take(&hold_rows));
+
+    progress("encoding features");
+    let first = Encoder::fit(&fit_t, &schema);
+    let cols: Vec<usize> = first.features.iter().map(|f| fit_t.index(&f.column).expect("a feature column")).collect();
+    let encoder = first.ordered_by_rate(&first.encode(&fit_t, &cols), &y_fit);
+    let x_fit = encoder.encode(&fit_t, &cols);
+    let x_hold = encoder.encode(&hold_t, &cols);
+    let mut warnings = leakage(&encoder, &x_fit, &y_fit);
+    let feature_stats = encoder.stats(&x_fit);
+
+    let choices = match spec.model {
+        ModelChoice::Auto => vec![ModelChoice::Logistic, ModelChoice::Gbdt],
+        c => vec![c],
+    };
+    let mut candidates = Vec::new();
+    let mut best: Option<(f64, Estimator, Vec<f64>, Vec<f64>, Method, ModelChoice)> = None;
+    for choice in choices {
+        progress(&format!(
+            "fitting {}",
+            serde_json::to_value(choice).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        ));
+        let started = std::time::Instant::now();
+        let est = Estimator::fit(choice, &encoder, &x_fit, &y_fit, spec.seed)?;
+        let fit_seconds = started.elapsed().as_secs_f64();
+        let raw: Vec<f64> = est.log_odds(&encoder, &x_hold).into_iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect();
+        // The calibration method is chosen like the estimator: by cross-fitted log loss.
+        let mut methods = vec![Method::Platt];
+        if raw.len() >= ISOTONIC_MIN_ROWS {
+            methods.push(Method::Isotonic);
+        }
+        let (ll, method, cross) = methods
+            .into_iter()
+            .map(|m| {
+                let c = cross_calibrated(m, &raw, &y_hold);
+                (metrics::log_loss(&c, &y_hold), m, c)
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("a method");
+        candidates.push(Candidate {
+            model: est.name().into(),
+            log_loss: ll,
+            auc: metrics::auc(&cross, &y_hold),
+            fit_seconds,
+        });
+        if best.as_ref().is_none_or(|b| ll < b.0) {
+            best = Some((ll, est, raw, cross, method, choice));
+        }
+    }
+    let (_, held_out_model, raw, cross, method, choice) = best.expect("at least one candidate");
+    let calibrator = Calibrator::fit_with(method, &raw, &y_hold);
+    // The chosen estimator is refitted on every training row; the calibration learned from
+    // the held-out rows carries over.
+    let estimator = if spec.refit {
+        progress("refitting on all rows");
+        let all: Vec<usize> = fit_rows.iter().chain(&hold_rows).copied().collect();
+        let all_t = table.take(&all);
+        let x_all = encoder.encode(&all_t, &cols);
+        let y_all_rows: Vec<bool> = y_fit.iter().chain(&y_hold).copied().collect();
+        Estimator::fit(choice, &encoder, &x_all, &y_all_rows, spec.seed)?
+    } else {
+        held_out_model
+    };
+    let validation = Metrics::compute(&cross, &y_hold);
+    let base_rate = pos as f64 / y_all.len() as f64;
+    if dropped > 0 {
+        warnings.push(format!("{dropped} rows have no value in {:?} and were left out", spec.target));
+    }
+    let report = TrainReport {
+        rows: table.rows,
+        rows_dropped_no_target: dropped,
+        train_rows: fit_rows.len(),
+        holdout_rows: hold_rows.len(),
+        split,
+        features: encoder.features.len(),
+        chosen: estimator.name().into(),
+        calibration: calibrator.name().into(),
+        candidates,
+        warnings,
+        feature_stats,
+        holdout_p: cross,
+        holdout_y: y_hold,
+    };
+    let model = ScoringModel {
+        target: spec.target.clone(),
+        positive: spec.positive.clone(),
+        id: spec.id.clone(),
+        schema,
+        encoder,
+        estimator,
+        calibrator,
+        grades: Grades::from_base_rate(base_rate),
+        validation,
+    };
+    Ok((model, report))
+}
+
+/// Held-out probabilities calibrated without seeing themselves: a calibrator fitted on one
+/// half of the rows is applied to the other, and the other way round.
+fn cross_calibrated(method: Method, raw: &[f64], y: &[bool]) -> Vec<f64> {
+    let half = |parity: usize| -> (Vec<f64>, Vec<bool>) {
+        (0..raw.len()).filter(|i| i % 2 == parity).map(|i| (raw[i], y[i])).unzip()
+    };
+    let (r0, y0) = half(0);
+    let (r1, y1) = half(1);
+    let (c0, c1) = (Calibrator::fit_with(method, &r0, &y0), Calibrator::fit_with(method, &r1, &y1));
+    raw.iter().enumerate().map(|(i, &r)| if i % 2 == 0 { c1.apply(r) } else { c0.apply(r) }).collect()
+}
+
+/// The leakage guard: a feature that alone nearly separates the classes (AUC ≥ 0.95), or
+/// alone ranks far better than every other (AUC ≥ 0.75 and 0.10 above the next), is probably
+/// known only after the outcome.
+fn leakage(enc: &Encoder, x: &super::features::Encoded, y: &[bool]) -> Vec<String> {
+    let n = x.rows;
+    let mut aucs: Vec<(f64, usize)> = (0..enc.features.len())
+        .map(|k| {
+            let col = &x.tree[k * n..(k + 1) * n];
+            let score: Vec<f64> = if enc.categorical().contains(&k) {
+                let mut sums: rustc_hash::FxHashMap<u64, (f64, f64)> = Default::default();
+                for (v, &t) in col.iter().zip(y) {
+                    let e = sums.entry(v.to_bits()).or_default();
+                    e.0 += t as u8 as f64;
+                    e.1 += 1.0;
+                }
+                col.iter().map(|v| sums[&v.to_bits()].0 / sums[&v.to_bits()].1).collect()
+            } else {
+                col.iter().map(|v| if v.is_nan() { f64::MIN } else { *v }).collect()
+            };
+            let a = metrics::auc(&score, y);
+            (a.max(1.0 - a), k)
+        })
+        .collect();
+    aucs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out = Vec::new();
+    let next = aucs.get(1).map_or(0.5, |a| a.0);
+    for (i, &(a, k)) in aucs.iter().enumerate() {
+        let dominant = i == 0 && a >= 0.75 && a - next >= 0.10;
+        if a >= 0.95 || dominant {
+            out.push(format!(
+                "possible leakage: {:?} alone ranks the outcome with AUC {a:.3} (next best feature {next:.3}); if it is only known after the outcome, retrain with --exclude {}",
+                enc.features[k].name, enc.features[k].column
+            ));
+        }
+    }
+    out
+}

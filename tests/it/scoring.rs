@@ -1,0 +1,335 @@
+//! Lead and opportunity scoring through the real binary: training from a contract directory
+//! and from any table, artifacts, evaluation, batch scoring, explanations, bad input.
+
+use crate::util::*;
+use std::path::Path;
+
+fn world(dir: &Path, seed: u64, leads: usize) {
+    let r = leadcast(&[
+        "generate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--seed",
+        &seed.to_string(),
+        "--leads",
+        &leads.to_string(),
+        "--reps",
+        "12",
+        "--quarters",
+        "6",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn train(data: &Path, models: &Path, kind: &str, extra: &[&str]) -> Run {
+    let mut a = vec!["train", kind, "--data", data.to_str().unwrap(), "--models", models.to_str().unwrap()];
+    a.extend(extra);
+    leadcast(&a)
+}
+
+#[test]
+fn contract_training_writes_a_complete_version_and_evaluates_against_the_oracle() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b, m) = (root.path().join("a"), root.path().join("b"), root.path().join("models"));
+    world(&a, 1, 6000);
+    world(&b, 2, 6000);
+    let r = train(&a, &m, "scoring", &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("chosen") && r.stdout.contains("held out: AUC"), "{}", r.stdout);
+    let current = std::fs::read_to_string(m.join("scoring/CURRENT")).unwrap();
+    let v = m.join("scoring").join(current.trim());
+    for f in [
+        "model.json",
+        "schema.json",
+        "feature_stats.json",
+        "metrics.json",
+        "metadata.json",
+        "report/index.html",
+        "report/roc.svg",
+        "report/calibration.svg",
+        "report/gains.csv",
+    ] {
+        assert!(v.join(f).is_file(), "{f} missing from {}", v.display());
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(v.join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(meta["data_fingerprint"].as_str().unwrap().len(), 64);
+    assert!(meta["validation"]["auc"].as_f64().unwrap() > 0.6);
+
+    let rep = root.path().join("report");
+    let r = leadcast(&[
+        "evaluate",
+        "scoring",
+        "--models",
+        m.to_str().unwrap(),
+        "--data",
+        b.to_str().unwrap(),
+        "--report",
+        rep.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("oracle (true probabilities): AUC"), "{}", r.stdout);
+    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(rep.join("metrics.json")).unwrap()).unwrap();
+    let (auc, oracle) = (metrics["auc"].as_f64().unwrap(), metrics["oracle"]["auc"].as_f64().unwrap());
+    // Small worlds: the model is somewhat below the oracle, never absurdly above it.
+    assert!(auc > oracle - 0.08 && auc < oracle + 0.02, "model {auc} oracle {oracle}");
+
+    let r = train(&a, &m, "opportunity", &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = leadcast(&["evaluate", "opportunity", "--models", m.to_str().unwrap(), "--data", b.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("oracle"), "{}", r.stdout);
+}
+
+#[test]
+fn training_never_reads_truth() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, m1, m2) = (root.path().join("a"), root.path().join("m1"), root.path().join("m2"));
+    world(&a, 4, 3000);
+    assert_eq!(train(&a, &m1, "scoring", &["--model", "logistic"]).code, 0);
+    std::fs::remove_dir_all(a.join("truth")).unwrap();
+    assert_eq!(train(&a, &m2, "scoring", &["--model", "logistic"]).code, 0);
+    let model = |m: &Path| {
+        let v = std::fs::read_to_string(m.join("scoring/CURRENT")).unwrap();
+        std::fs::read(m.join("scoring").join(v.trim()).join("model.json")).unwrap()
+    };
+    assert!(model(&m1) == model(&m2), "the model changed when truth/ was removed");
+}
+
+#[test]
+fn invalid_data_trains_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, m) = (root.path().join("a"), root.path().join("m"));
+    world(&a, 4, 1000);
+    set_cell(&a.join("leads.csv"), 3, "created_at", "yesterday");
+    let r = train(&a, &m, "scoring", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("leads.csv, row 3 (line 4), column created_at"), "{}", r.stderr);
+    assert!(!m.join("scoring").exists(), "a model was written from invalid data");
+}
+
+/// The first `n` rows of bank-full (real leads), as a file.
+fn bank_sample(dir: &Path, n: usize) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(shared_data().join("bank-marketing/bank-full.csv")).unwrap();
+    let p = dir.join("bank.csv");
+    std::fs::write(&p, text.lines().take(n + 1).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    p
+}
+
+#[test]
+fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
+    let root = tempfile::tempdir().unwrap();
+    let m = root.path().join("m");
+    let bank = bank_sample(root.path(), 6000);
+    let r = leadcast(&[
+        "train",
+        "scoring",
+        "--input",
+        bank.to_str().unwrap(),
+        "--target",
+        "y",
+        "--positive",
+        "yes",
+        "--models",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // Separator sniffed (`;`), kinds inferred, the leak flagged.
+    assert!(r.stdout.contains("inferred schema"), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.contains("balance") && l.contains("numeric")), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("job") && l.contains("categorical")), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("housing") && l.contains("boolean")), "{}", r.stdout);
+    assert!(r.stdout.contains("possible leakage: \"duration\""), "{}", r.stdout);
+
+    let r = leadcast(&[
+        "train",
+        "scoring",
+        "--input",
+        bank.to_str().unwrap(),
+        "--target",
+        "y",
+        "--positive",
+        "yes",
+        "--exclude",
+        "duration",
+        "--models",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("possible leakage"), "{}", r.stdout);
+
+    // Score: the target column is ignored, extra columns too; explanations on.
+    let out = root.path().join("scores.csv");
+    let r = leadcast(&[
+        "score",
+        "--models",
+        m.to_str().unwrap(),
+        "--input",
+        bank.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--explain",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (h, rows) = read_csv(&out);
+    assert_eq!(&h[..4], ["row", "probability", "score", "grade"]);
+    assert_eq!(h[4], "factor_1");
+    assert_eq!(rows.len(), 6000);
+    for r in rows.iter().take(200) {
+        let p: f64 = r[1].parse().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(r[2].parse::<i64>().unwrap(), (p * 100.0).round() as i64);
+        assert!(["A", "B", "C", "D"].contains(&r[3].as_str()));
+        assert!(!r[4].is_empty() && r[4] != "duration");
+    }
+    // The same through Parquet.
+    let outp = root.path().join("scores.parquet");
+    let r = leadcast(&[
+        "score",
+        "--models",
+        m.to_str().unwrap(),
+        "--input",
+        bank.to_str().unwrap(),
+        "--output",
+        outp.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let df = polars::prelude::ParquetReader::new(std::fs::File::open(&outp).unwrap());
+    use polars::prelude::SerReader;
+    assert_eq!(df.finish().unwrap().height(), 6000);
+}
+
+#[test]
+fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
+    let root = tempfile::tempdir().unwrap();
+    let m = root.path().join("m");
+    let bank = bank_sample(root.path(), 3000);
+    let r = leadcast(&[
+        "train",
+        "scoring",
+        "--input",
+        bank.to_str().unwrap(),
+        "--target",
+        "y",
+        "--positive",
+        "yes",
+        "--exclude",
+        "duration",
+        "--model",
+        "logistic",
+        "--models",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&bank).unwrap();
+    let lines: Vec<&str> = text.lines().take(4).collect();
+    let out = root.path().join("o.csv");
+    let score = |name: &str, body: String| {
+        let p = root.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        leadcast(&[
+            "score",
+            "--models",
+            m.to_str().unwrap(),
+            "--input",
+            p.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ])
+    };
+    // An unknown job and a wrong type: scored, with the row and column named.
+    let weird = lines[2].replacen("\"technician\"", "\"astronaut\"", 1).replacen(";29;", ";lots;", 1);
+    let r = score("u.csv", format!("{}\n{}\n{weird}\n", lines[0], lines[1]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("row 2: job: \"astronaut\" was not seen in training"), "{}", r.stderr);
+    assert!(r.stderr.contains("row 2: balance: \"lots\" is not a number"), "{}", r.stderr);
+    let (_, rows) = read_csv(&out);
+    assert_eq!(rows.len(), 2);
+    // Missing columns: all of them listed.
+    // Drop the first two columns (age, job).
+    let cut: Vec<String> = lines.iter().map(|l| l.split(';').skip(2).collect::<Vec<_>>().join(";")).collect();
+    let r = score("m.csv", cut.join("\n") + "\n");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("missing column(s) the model needs: age, job"), "{}", r.stderr);
+    // An empty file.
+    let r = score("e.csv", String::new());
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("empty"), "{}", r.stderr);
+
+    // Training: one class, a target value that is not there, no such target.
+    let t = |args: &[&str]| {
+        let mut a = vec!["train", "scoring", "--input", bank.to_str().unwrap(), "--models", m.to_str().unwrap()];
+        a.extend(args);
+        leadcast(&a)
+    };
+    let r = t(&["--target", "y", "--positive", "maybe"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("target value \"maybe\" does not occur in column \"y\" (values seen: no, yes)"),
+        "{}",
+        r.stderr
+    );
+    let r = t(&["--target", "nope", "--positive", "yes"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no target column \"nope\""), "{}", r.stderr);
+    let one_class: String = text
+        .lines()
+        .take(1)
+        .chain(text.lines().skip(1).filter(|l| l.ends_with("\"no\"")).take(300))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let p = root.path().join("one.csv");
+    std::fs::write(&p, one_class + "\n").unwrap();
+    let r = leadcast(&[
+        "train",
+        "scoring",
+        "--input",
+        p.to_str().unwrap(),
+        "--target",
+        "y",
+        "--positive",
+        "no",
+        "--models",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("one class only"), "{}", r.stderr);
+}
+
+#[test]
+fn versions_promote_and_roll_back_from_the_cli() {
+    let root = tempfile::tempdir().unwrap();
+    let m = root.path().join("m");
+    let bank = bank_sample(root.path(), 1500);
+    let args = [
+        "train",
+        "scoring",
+        "--input",
+        bank.to_str().unwrap(),
+        "--target",
+        "y",
+        "--positive",
+        "yes",
+        "--exclude",
+        "duration",
+        "--model",
+        "logistic",
+        "--models",
+        m.to_str().unwrap(),
+    ];
+    assert_eq!(leadcast(&args).code, 0);
+    let first = std::fs::read_to_string(m.join("scoring/CURRENT")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(leadcast(&args).code, 0);
+    let second = std::fs::read_to_string(m.join("scoring/CURRENT")).unwrap();
+    assert_ne!(first, second);
+    let r = leadcast(&["models", "list", "--models", m.to_str().unwrap()]);
+    assert!(r.stdout.contains(&format!("* {}", second.trim())), "{}", r.stdout);
+    let r = leadcast(&["models", "rollback", "scoring", "--models", m.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(m.join("scoring/CURRENT")).unwrap(), first);
+    let r = leadcast(&["models", "promote", "scoring", "nope", "--models", m.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no version \"nope\""), "{}", r.stderr);
+    let r = leadcast(&["models", "show", "scoring", "--models", m.to_str().unwrap()]);
+    assert!(r.stdout.contains("\"data_fingerprint\""), "{}", r.stdout);
+}
