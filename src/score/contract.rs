@@ -115,8 +115,11 @@ pub fn leads(ds: &Dataset) -> Result<Prepared> {
 }
 
 /// The opportunity features, as known at a snapshot date, and their kinds.
-pub const OPPORTUNITY_FEATURES: [(&str, Kind); 17] = [
+pub const OPPORTUNITY_FEATURES: [(&str, Kind); 20] = [
     ("stage", Kind::Categorical),
+    ("lead_source", Kind::Categorical),
+    ("company_size", Kind::Categorical),
+    ("persona", Kind::Categorical),
     ("age_days", Kind::Numeric),
     ("days_in_stage", Kind::Numeric),
     ("amount", Kind::Numeric),
@@ -179,6 +182,8 @@ pub fn opportunity_snapshots(ds: &Dataset, at: &[(usize, chrono::NaiveDate)]) ->
     for v in closed.values_mut() {
         v.sort();
     }
+    // What the deal's lead said about the buyer (empty for deals without a lead).
+    let leads: FxHashMap<&str, &crate::domain::Lead> = ds.leads.iter().map(|l| (l.lead_id.as_str(), l)).collect();
     let mut names: Vec<String> = vec!["opportunity_id".into(), "snapshot_at".into(), "created_at".into()];
     names.extend(OPPORTUNITY_FEATURES.iter().map(|(c, _)| c.to_string()));
     names.push("won".into());
@@ -203,11 +208,15 @@ pub fn opportunity_snapshots(ds: &Dataset, at: &[(usize, chrono::NaiveDate)]) ->
             (Status::Lost, _) => "0",
             _ => "",
         };
+        let lead = o.lead_id.as_deref().and_then(|l| leads.get(l));
         let row = [
             o.opportunity_id.clone(),
             t.to_string(),
             o.created_at.to_string(),
             stage.to_string(),
+            lead.map(|l| l.source.clone()).unwrap_or_default(),
+            lead.map(|l| l.company_size.clone()).unwrap_or_default(),
+            lead.map(|l| l.persona.clone()).unwrap_or_default(),
             (t - o.created_at).num_days().to_string(),
             (t - entered).num_days().to_string(),
             o.amount.to_string(),
