@@ -25,25 +25,7 @@ pub fn write_dir(dir: &Path, ds: &Dataset) -> Result<()> {
             vec![a.account_id.clone(), a.industry.clone(), a.region.clone(), opt(&a.tier)]
         })?;
     }
-    write_table(dir, &LEADS, &ds.leads, |l| {
-        vec![
-            l.lead_id.clone(),
-            date(l.created_at),
-            l.source.clone(),
-            l.industry.clone(),
-            l.company_size.clone(),
-            l.region.clone(),
-            l.persona.clone(),
-            l.owner_id.clone(),
-            opt(&l.product_interest),
-            count(l.email_opens),
-            count(l.web_visits),
-            count(l.calls),
-            count(l.meetings),
-            l.converted.map(|c| if c { "1" } else { "0" }.to_string()).unwrap_or_default(),
-            date_opt(l.converted_at),
-        ]
-    })?;
+    write_table(dir, &LEADS, &ds.leads, lead_record)?;
     write_table(dir, &OPPORTUNITIES, &ds.opportunities, |o| {
         vec![
             o.opportunity_id.clone(),
@@ -84,6 +66,27 @@ pub fn write_dir(dir: &Path, ds: &Dataset) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// A lead's fields as text, in the contract's column order (`LEADS.columns()`).
+pub fn lead_record(l: &Lead) -> Vec<String> {
+    vec![
+        l.lead_id.clone(),
+        date(l.created_at),
+        l.source.clone(),
+        l.industry.clone(),
+        l.company_size.clone(),
+        l.region.clone(),
+        l.persona.clone(),
+        l.owner_id.clone(),
+        opt(&l.product_interest),
+        count(l.email_opens),
+        count(l.web_visits),
+        count(l.calls),
+        count(l.meetings),
+        l.converted.map(|c| if c { "1" } else { "0" }.to_string()).unwrap_or_default(),
+        date_opt(l.converted_at),
+    ]
 }
 
 /// Writes one table with the contract's column order.

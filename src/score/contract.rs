@@ -41,33 +41,13 @@ fn fixed(name: &str, kind: Kind) -> ColumnInfo {
     }
 }
 
-/// The leads of a dataset as a table (the contract's columns; `converted_at` is left out: it
-/// is only known after the outcome).
+/// The leads of a dataset as a table with the contract's columns. Training excludes
+/// `converted_at` (only known after the outcome).
 pub fn leads_table(ds: &Dataset) -> Table {
-    let s = |o: &Option<String>| o.clone().unwrap_or_default();
-    let n = |o: Option<u32>| o.map(|v| v.to_string()).unwrap_or_default();
-    let mut names: Vec<String> = vec!["lead_id".into()];
-    names.extend(LEAD_FEATURES.iter().map(|(c, _)| c.to_string()));
-    names.push("converted".into());
+    let names: Vec<String> = crate::domain::LEADS.columns().map(String::from).collect();
     let mut columns = vec![Vec::with_capacity(ds.leads.len()); names.len()];
     for l in &ds.leads {
-        let row = [
-            l.lead_id.clone(),
-            l.created_at.to_string(),
-            l.source.clone(),
-            l.industry.clone(),
-            l.company_size.clone(),
-            l.region.clone(),
-            l.persona.clone(),
-            l.owner_id.clone(),
-            s(&l.product_interest),
-            n(l.email_opens),
-            n(l.web_visits),
-            n(l.calls),
-            n(l.meetings),
-            l.converted.map(|c| if c { "1" } else { "0" }.to_string()).unwrap_or_default(),
-        ];
-        for (c, v) in columns.iter_mut().zip(row) {
+        for (c, v) in columns.iter_mut().zip(crate::data::write::lead_record(l)) {
             c.push(v);
         }
     }
@@ -110,6 +90,7 @@ pub fn leads(ds: &Dataset) -> Result<Prepared> {
     let mut spec = TrainSpec::new("converted", "1");
     spec.id = Some("lead_id".into());
     spec.time = Some("created_at".into());
+    spec.exclude = vec!["converted_at".into()];
     spec.fixed = LEAD_FEATURES.iter().map(|(c, k)| fixed(c, k.clone())).collect();
     Ok(Prepared { table, spec, notes })
 }
