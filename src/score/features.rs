@@ -8,7 +8,7 @@
 //! missing as NaN), and one-hot plus scaled numerics for the linear model. Every encoded column
 //! belongs to one feature, so explanations add up per feature.
 
-use super::table::{ColumnInfo, Kind, Role, Table, is_missing};
+use super::table::{ColumnInfo, Kind, Role, Table, is_missing, tidy};
 use crate::data::load::{parse_date, parse_number};
 use chrono::{Datelike, NaiveDate};
 use rustc_hash::FxHashMap;
@@ -80,11 +80,11 @@ pub struct Encoder {
 
 /// A value of one feature for one row, as read from input text.
 fn date_parts(v: &str) -> Option<NaiveDate> {
-    if is_missing(v) { None } else { parse_date(v.trim()).ok() }
+    if is_missing(v) { None } else { parse_date(tidy(v)).ok() }
 }
 
 fn number(v: &str) -> Option<f64> {
-    if is_missing(v) { None } else { parse_number(v.trim()).ok() }
+    if is_missing(v) { None } else { parse_number(tidy(v)).ok() }
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -127,8 +127,8 @@ fn levels_of(values: impl Iterator<Item = String>, rows: usize) -> Vec<String> {
     levels
 }
 
-fn cat_value(v: &str) -> String {
-    if is_missing(v) { MISSING_LEVEL.to_string() } else { v.trim().to_string() }
+fn cat_value(v: &str) -> &str {
+    if is_missing(v) { MISSING_LEVEL } else { tidy(v) }
 }
 
 impl Encoder {
@@ -160,7 +160,7 @@ impl Encoder {
                     });
                 }
                 Some(Kind::Categorical) => {
-                    let levels = levels_of(col.iter().map(|v| cat_value(v)), table.rows);
+                    let levels = levels_of(col.iter().map(|v| cat_value(v).to_string()), table.rows);
                     features.push(Feature { name: name.clone(), column: name, code: Code::Categorical { levels } });
                 }
                 Some(kind @ (Kind::Date | Kind::DateParts)) => {
@@ -295,11 +295,11 @@ impl Encoder {
                 if is_missing(raw) {
                     f64::NAN
                 } else {
-                    (raw.trim() == positive) as u8 as f64
+                    (tidy(raw) == positive) as u8 as f64
                 }
             }
             Code::Categorical { .. } => {
-                let (c, u) = self.code(k, &cat_value(raw));
+                let (c, u) = self.code(k, cat_value(raw));
                 *unseen |= u;
                 c as f64
             }
@@ -325,11 +325,6 @@ impl Encoder {
             | Code::DateAge { has_missing, .. } => 1 + *has_missing as usize,
             Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } => levels.len(),
         }
-    }
-
-    /// Total width of the linear encoding, and the feature each column belongs to.
-    pub fn linear_layout(&self) -> Vec<usize> {
-        (0..self.features.len()).flat_map(|k| std::iter::repeat_n(k, self.linear_width(k))).collect()
     }
 
     /// Writes the linear encoding of feature `k` (given its tree value) into `out`.
@@ -363,6 +358,37 @@ impl Encoder {
                 out[tree_value as usize] = 1.0;
             }
         }
+    }
+
+    /// Σ w·x over feature `k`'s linear columns, from its tree value, without building them:
+    /// `w` is the feature's slice of the weights.
+    pub fn linear_dot(&self, k: usize, tree_value: f64, w: &[f64]) -> f64 {
+        match &self.features[k].code {
+            Code::Numeric { median, lo, hi, mean, std, has_missing } => {
+                let miss = tree_value.is_nan();
+                let x = if miss { *median } else { tree_value.clamp(*lo, *hi) };
+                w[0] * (x - mean) / std + if *has_missing && miss { w[1] } else { 0.0 }
+            }
+            Code::DateAge { median, mean, std, has_missing, .. } => {
+                let miss = tree_value.is_nan();
+                let x = if miss { *median } else { tree_value };
+                w[0] * (x - mean) / std + if *has_missing && miss { w[1] } else { 0.0 }
+            }
+            Code::Boolean { mode, has_missing, .. } => {
+                let miss = tree_value.is_nan();
+                w[0] * if miss { *mode } else { tree_value } + if *has_missing && miss { w[1] } else { 0.0 }
+            }
+            Code::Categorical { .. } | Code::DateMonth { .. } | Code::DateWeekday { .. } => w[tree_value as usize],
+        }
+    }
+
+    /// Start of each feature's block in the linear encoding, and the total width at the end.
+    pub fn linear_offsets(&self) -> Vec<usize> {
+        let mut off = vec![0];
+        for k in 0..self.features.len() {
+            off.push(off[k] + self.linear_width(k));
+        }
+        off
     }
 
     /// The readable value of feature `k` for an explanation: the input text, or the derived

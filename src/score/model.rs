@@ -144,15 +144,17 @@ impl Estimator {
         let d = enc.features.len();
         match self {
             Estimator::Logistic { weights, means, .. } => {
-                let (m, w) = enc.linear_matrix(x);
-                let layout = enc.linear_layout();
+                // Σ w(x − mean) per feature = its block's dot product minus a constant.
+                let off = enc.linear_offsets();
+                let centre: Vec<f64> =
+                    (0..d).map(|k| (off[k]..off[k + 1]).map(|j| weights[j] * means[j]).sum()).collect();
                 (0..x.rows)
                     .map(|i| {
-                        let mut c = vec![0.0; d];
-                        for j in 0..w {
-                            c[layout[j]] += weights[j] * (m[i * w + j] - means[j]);
-                        }
-                        c
+                        (0..d)
+                            .map(|k| {
+                                enc.linear_dot(k, x.tree[k * x.rows + i], &weights[off[k]..off[k + 1]]) - centre[k]
+                            })
+                            .collect()
                     })
                     .collect()
             }
@@ -452,6 +454,21 @@ mod tests {
         // The number matters more than the colour, and pushes the right way.
         let c = &est.contributions(&enc, &x)[0];
         assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn linear_scoring_without_the_matrix_matches_the_matrix() {
+        let (t, y) = table();
+        let schema: Vec<_> = t.names.iter().zip(&t.columns).map(|(n, c)| infer(n, c)).collect();
+        let enc = Encoder::fit(&t, &schema);
+        let x = enc.encode(&t, &[0, 1]);
+        let est = Estimator::fit(ModelChoice::Logistic, &enc, &x, &y, 1).unwrap();
+        let Estimator::Logistic { intercept, weights, .. } = &est else { unreachable!() };
+        let (m, w) = enc.linear_matrix(&x);
+        for (i, l) in est.log_odds(&enc, &x).iter().enumerate() {
+            let direct = intercept + m[i * w..(i + 1) * w].iter().zip(weights).map(|(a, b)| a * b).sum::<f64>();
+            assert!((direct - l).abs() < 1e-9, "row {i}: {direct} vs {l}");
+        }
     }
 
     #[test]

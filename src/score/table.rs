@@ -65,10 +65,21 @@ impl Table {
     }
 }
 
+/// The value without surrounding white space; free when there is none (the usual case: the
+/// CSV reader already trims).
+pub fn tidy(v: &str) -> &str {
+    let b = v.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_whitespace) || b.last().is_some_and(u8::is_ascii_whitespace) {
+        v.trim()
+    } else {
+        v
+    }
+}
+
 /// Whether a value means "missing": empty, the usual NA spellings, `unknown`, and form
 /// defaults like `Select`.
 pub fn is_missing(v: &str) -> bool {
-    let v = v.trim();
+    let v = tidy(v);
     if v.is_empty() {
         return true;
     }
