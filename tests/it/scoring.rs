@@ -107,6 +107,24 @@ fn invalid_data_trains_nothing() {
     assert!(!m.join("scoring").exists(), "a model was written from invalid data");
 }
 
+/// `leadcast train scoring` on a bank-marketing file, target y = yes, plus `extra` flags.
+fn train_bank(bank: &Path, m: &Path, extra: &[&str]) -> Run {
+    let mut a = vec![
+        "train",
+        "scoring",
+        "--input",
+        bank.to_str().unwrap(),
+        "--target",
+        "y",
+        "--positive",
+        "yes",
+        "--models",
+        m.to_str().unwrap(),
+    ];
+    a.extend(extra);
+    leadcast(&a)
+}
+
 /// The first `n` rows of bank-full (real leads), as a file.
 fn bank_sample(dir: &Path, n: usize) -> std::path::PathBuf {
     let text = std::fs::read_to_string(shared_data().join("bank-marketing/bank-full.csv")).unwrap();
@@ -120,18 +138,7 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
     let root = tempfile::tempdir().unwrap();
     let m = root.path().join("m");
     let bank = bank_sample(root.path(), 6000);
-    let r = leadcast(&[
-        "train",
-        "scoring",
-        "--input",
-        bank.to_str().unwrap(),
-        "--target",
-        "y",
-        "--positive",
-        "yes",
-        "--models",
-        m.to_str().unwrap(),
-    ]);
+    let r = train_bank(&bank, &m, &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     // Separator sniffed (`;`), kinds inferred, the leak flagged.
     assert!(r.stdout.contains("inferred schema"), "{}", r.stdout);
@@ -140,20 +147,7 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
     assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("housing") && l.contains("boolean")), "{}", r.stdout);
     assert!(r.stdout.contains("possible leakage: \"duration\""), "{}", r.stdout);
 
-    let r = leadcast(&[
-        "train",
-        "scoring",
-        "--input",
-        bank.to_str().unwrap(),
-        "--target",
-        "y",
-        "--positive",
-        "yes",
-        "--exclude",
-        "duration",
-        "--models",
-        m.to_str().unwrap(),
-    ]);
+    let r = train_bank(&bank, &m, &["--exclude", "duration"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stdout.contains("possible leakage"), "{}", r.stdout);
 
@@ -203,22 +197,7 @@ fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
     let root = tempfile::tempdir().unwrap();
     let m = root.path().join("m");
     let bank = bank_sample(root.path(), 3000);
-    let r = leadcast(&[
-        "train",
-        "scoring",
-        "--input",
-        bank.to_str().unwrap(),
-        "--target",
-        "y",
-        "--positive",
-        "yes",
-        "--exclude",
-        "duration",
-        "--model",
-        "logistic",
-        "--models",
-        m.to_str().unwrap(),
-    ]);
+    let r = train_bank(&bank, &m, &["--exclude", "duration", "--model", "logistic"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = std::fs::read_to_string(&bank).unwrap();
     let lines: Vec<&str> = text.lines().take(4).collect();
@@ -300,26 +279,11 @@ fn versions_promote_and_roll_back_from_the_cli() {
     let root = tempfile::tempdir().unwrap();
     let m = root.path().join("m");
     let bank = bank_sample(root.path(), 1500);
-    let args = [
-        "train",
-        "scoring",
-        "--input",
-        bank.to_str().unwrap(),
-        "--target",
-        "y",
-        "--positive",
-        "yes",
-        "--exclude",
-        "duration",
-        "--model",
-        "logistic",
-        "--models",
-        m.to_str().unwrap(),
-    ];
-    assert_eq!(leadcast(&args).code, 0);
+    let train = || train_bank(&bank, &m, &["--exclude", "duration", "--model", "logistic"]);
+    assert_eq!(train().code, 0);
     let first = std::fs::read_to_string(m.join("scoring/CURRENT")).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    assert_eq!(leadcast(&args).code, 0);
+    assert_eq!(train().code, 0);
     let second = std::fs::read_to_string(m.join("scoring/CURRENT")).unwrap();
     assert_ne!(first, second);
     let r = leadcast(&["models", "list", "--models", m.to_str().unwrap()]);
