@@ -72,14 +72,7 @@ impl Catalog {
 
     /// Parses catalog CSV text, reporting every problem.
     pub fn parse(file: &str, bytes: &[u8], problems: &mut Problems) -> Catalog {
-        let dir = match tempdir_write(file, bytes) {
-            Ok(d) => d,
-            Err(e) => {
-                problems.push(Problem::error(file, format!("cannot stage the catalog for reading: {e}")));
-                return Catalog::default();
-            }
-        };
-        let table = match raw::open(&dir.0, Some(b',')) {
+        let table = match raw::csv_from_bytes(file, bytes.to_vec(), Some(b',')) {
             Ok(t) => t,
             Err(p) => {
                 problems.push(p);
@@ -183,26 +176,4 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.tracks.is_empty()
     }
-}
-
-/// The raw reader reads files; the built-in catalog is text. A private temp file keeps one
-/// parsing path for both.
-struct TempFile(std::path::PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn tempdir_write(file: &str, bytes: &[u8]) -> std::io::Result<TempFile> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "leadcast-{}-{}-{file}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&p, bytes)?;
-    Ok(TempFile(p))
 }

@@ -27,18 +27,6 @@ pub struct Checked {
     pub problems: Problems,
 }
 
-impl Checked {
-    /// The dataset, or the first error when there is any.
-    pub fn into_valid(self) -> crate::Result<Dataset> {
-        match self.problems.first_error() {
-            None => Ok(self.dataset),
-            Some(first) => {
-                Err(crate::Error::InvalidData { errors: self.problems.error_count(), first: first.to_string() })
-            }
-        }
-    }
-}
-
 /// Loads and checks a data directory, optionally through an import mapping. Never fails on bad
 /// data: every problem is in the returned list. The catalog used for talk-track references is
 /// `DIR/talk_tracks.csv` when present, else the built-in one.

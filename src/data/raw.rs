@@ -86,14 +86,30 @@ fn open_csv(path: &Path, file: String, separator: Option<u8>) -> Result<RawTable
     let mut f = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
     let mut head = Vec::with_capacity(4096);
     (&mut f).take(64 * 1024).read_to_end(&mut head).map_err(|e| Problem::error(&file, format!("cannot read: {e}")))?;
-    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let reader = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
+    csv_table(file, &head, reader, separator)
+}
+
+/// A CSV table held in memory (`file` names it in problems).
+pub fn csv_from_bytes(file: &str, bytes: Vec<u8>, separator: Option<u8>) -> Result<RawTable, Problem> {
+    let head = bytes[..bytes.len().min(64 * 1024)].to_vec();
+    csv_table(file.to_string(), &head, std::io::Cursor::new(bytes), separator)
+}
+
+/// A CSV table from `reader`; `head` is its first bytes, for the empty check and the
+/// separator sniff.
+fn csv_table<R: Read + 'static>(
+    file: String,
+    head: &[u8],
+    reader: R,
+    separator: Option<u8>,
+) -> Result<RawTable, Problem> {
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Problem::error(&file, "the file is empty (expected a header line with the column names)"));
     }
     let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
     let sep = separator.unwrap_or_else(|| sniff_separator(first_line));
-
-    let reader = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

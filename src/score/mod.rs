@@ -62,7 +62,6 @@ pub fn save(
     data: &str,
     fingerprint: &str,
 ) -> Result<String> {
-    let json = |v: &dyn erased::Json| v.to_json();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let created = chrono::DateTime::from_timestamp(now as i64, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
     let meta = Metadata {
@@ -108,16 +107,9 @@ pub fn load(registry: &Registry, kind: &str) -> Result<(String, ScoringModel)> {
     Ok((version, m))
 }
 
-/// Serialising through one helper keeps error mapping in one place.
-mod erased {
-    pub trait Json {
-        fn to_json(&self) -> crate::Result<Vec<u8>>;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> crate::Result<Vec<u8>> {
-            serde_json::to_vec_pretty(self).map_err(|e| crate::Error::InvalidArgument(format!("cannot serialise: {e}")))
-        }
-    }
+/// Pretty JSON, with serialisation errors as library errors.
+fn json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(v).map_err(|e| Error::InvalidArgument(format!("cannot serialise: {e}")))
 }
 
 /// Paths of a data directory's contract tables (for the fingerprint), sorted.

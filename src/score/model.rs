@@ -422,13 +422,19 @@ mod tests {
         (Table { file: "t".into(), names: vec!["x".into(), "c".into()], columns: vec![a, b], rows: 600 }, y)
     }
 
-    #[test]
-    fn saved_tree_models_reload_to_identical_predictions() {
-        // perpetual is a pre-release pin: an upgrade must not silently change scores.
+    /// The table's schema inferred, an encoder fitted, the rows encoded.
+    fn encoded() -> (Encoder, Encoded, Vec<bool>) {
         let (t, y) = table();
         let schema: Vec<_> = t.names.iter().zip(&t.columns).map(|(n, c)| infer(n, c)).collect();
         let enc = Encoder::fit(&t, &schema);
         let x = enc.encode(&t, &[0, 1]);
+        (enc, x, y)
+    }
+
+    #[test]
+    fn saved_tree_models_reload_to_identical_predictions() {
+        // perpetual is a pre-release pin: an upgrade must not silently change scores.
+        let (enc, x, y) = encoded();
         for choice in [ModelChoice::Gbdt, ModelChoice::Logistic, ModelChoice::NaiveBayes] {
             let est = Estimator::fit(choice, &enc, &x, &y, 1).unwrap();
             let before = est.log_odds(&enc, &x);
@@ -440,10 +446,7 @@ mod tests {
 
     #[test]
     fn linear_contributions_add_up_to_the_log_odds() {
-        let (t, y) = table();
-        let schema: Vec<_> = t.names.iter().zip(&t.columns).map(|(n, c)| infer(n, c)).collect();
-        let enc = Encoder::fit(&t, &schema);
-        let x = enc.encode(&t, &[0, 1]);
+        let (enc, x, y) = encoded();
         let est = Estimator::fit(ModelChoice::Logistic, &enc, &x, &y, 1).unwrap();
         let Estimator::Logistic { intercept, weights, means, .. } = &est else { unreachable!() };
         let base = intercept + weights.iter().zip(means).map(|(w, m)| w * m).sum::<f64>();
@@ -451,17 +454,21 @@ mod tests {
         for (c, l) in est.contributions(&enc, &x).iter().zip(&lo) {
             assert!((base + c.iter().sum::<f64>() - l).abs() < 1e-9);
         }
-        // The number matters more than the colour, and pushes the right way.
-        let c = &est.contributions(&enc, &x)[0];
-        assert_eq!(c.len(), 2);
+        // The number matters more than the colour, and a larger number pushes the score up.
+        let contrib = est.contributions(&enc, &x);
+        assert!(contrib.iter().all(|c| c.len() == 2));
+        let mean_abs = |k: usize| contrib.iter().map(|c| c[k].abs()).sum::<f64>() / contrib.len() as f64;
+        assert!(mean_abs(0) > mean_abs(1), "x {} vs colour {}", mean_abs(0), mean_abs(1));
+        let (lo, hi) = (0..x.rows).fold((0, 0), |(lo, hi), i| {
+            let v = x.tree[i];
+            (if v < x.tree[lo] { i } else { lo }, if v > x.tree[hi] { i } else { hi })
+        });
+        assert!(contrib[lo][0] < 0.0 && contrib[hi][0] > 0.0);
     }
 
     #[test]
     fn linear_scoring_without_the_matrix_matches_the_matrix() {
-        let (t, y) = table();
-        let schema: Vec<_> = t.names.iter().zip(&t.columns).map(|(n, c)| infer(n, c)).collect();
-        let enc = Encoder::fit(&t, &schema);
-        let x = enc.encode(&t, &[0, 1]);
+        let (enc, x, y) = encoded();
         let est = Estimator::fit(ModelChoice::Logistic, &enc, &x, &y, 1).unwrap();
         let Estimator::Logistic { intercept, weights, .. } = &est else { unreachable!() };
         let (m, w) = enc.linear_matrix(&x);
@@ -473,10 +480,7 @@ mod tests {
 
     #[test]
     fn tree_contributions_add_up_to_the_log_odds() {
-        let (t, y) = table();
-        let schema: Vec<_> = t.names.iter().zip(&t.columns).map(|(n, c)| infer(n, c)).collect();
-        let enc = Encoder::fit(&t, &schema);
-        let x = enc.encode(&t, &[0, 1]);
+        let (enc, x, y) = encoded();
         let est = Estimator::fit(ModelChoice::Gbdt, &enc, &x, &y, 1).unwrap();
         let lo = est.log_odds(&enc, &x);
         let Estimator::Gbdt { fitted, .. } = &est else { unreachable!() };
