@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod data;
 pub mod domain;
 pub mod error;
+pub mod forecast;
 pub mod registry;
 pub mod score;
 pub mod sim;
