@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Runs every test of leadcast. This is the README's test command and what CI runs (.ci/run).
 #
-# It installs what the tests need when it is missing. Today that is only the Rust toolchain's
-# own tools (tests read ../shared/data beside the project); PostgreSQL and Chromium join here
-# with the server and dashboard tests.
+# It installs what the tests need when it is missing: PostgreSQL (a throw-away cluster is started
+# for the server's multi-replica tests and stopped at the end). Tests read ../shared/data beside
+# the project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d ../shared/data ]; then
   echo "warning: ../shared/data is missing; the tests on real data will fail" >&2
 fi
+
+# A real PostgreSQL for the server tests (LEADCAST_TEST_PG); each test makes its own database.
+pg=$(bash scripts/pg.sh)
+pg_dir=${pg%% *}
+export LEADCAST_TEST_PG=${pg#* }
+trap 'bash scripts/pg.sh stop "$pg_dir"' EXIT
 
 # One profile (release) for tests, binaries and benchmarks: dependencies compile once.
 cargo test --release --locked "$@"

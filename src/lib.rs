@@ -12,6 +12,7 @@ pub mod error;
 pub mod forecast;
 pub mod registry;
 pub mod score;
+pub mod serve;
 pub mod sim;
 
 pub use error::{Error, Result};

@@ -331,13 +331,35 @@ pub enum ModelsAction {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  leadcast serve --models models\n  LEADCAST_API_KEYS=crm:scorer:KEY1,fin:planner:KEY2 leadcast serve --models models --db postgres://leadcast@db/leadcast\n\nWith no key configured, serve makes an admin key, prints it once and saves it in <state-dir>/admin.key."
+)]
 pub struct ServeArgs {
-    #[arg(long)]
-    pub models: PathBuf,
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: String,
-    #[arg(long)]
+    /// The model directory (each kind's CURRENT is served).
+    #[arg(long, env = "LEADCAST_MODELS")]
+    pub models: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "LEADCAST_ADDR")]
+    pub addr: Option<String>,
+    /// A separate, open listener for GET /metrics (on the main one it needs an admin key).
+    #[arg(long, env = "LEADCAST_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Database URL: sqlite://PATH (default <state-dir>/leadcast.db) or postgres://…
+    #[arg(long, env = "LEADCAST_DB")]
     pub db: Option<String>,
-    #[arg(long)]
+    /// A TOML configuration file (see README, "Serving").
+    #[arg(long, env = "LEADCAST_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Where the SQLite database and the generated admin key live [default: .leadcast].
+    #[arg(long, env = "LEADCAST_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Serve without authentication (every endpoint open). Prints a warning.
+    #[arg(long)]
+    pub no_auth: bool,
+    /// Log JSON lines instead of text.
+    #[arg(long, env = "LEADCAST_LOG_JSON")]
+    pub log_json: bool,
+    /// API keys as name:role:key,… (roles: scorer, planner, admin). Prefer the environment.
+    #[arg(long, env = "LEADCAST_API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<String>,
 }

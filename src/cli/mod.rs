@@ -4,6 +4,7 @@
 mod args;
 mod progress;
 mod scoring;
+mod serve;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command};
@@ -40,7 +41,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::ForecastSeries(_) => not_built("forecast-series", 4),
         Command::QuotaPlan(_) => not_built("quota-plan", 4),
         Command::Recommend(_) => not_built("recommend", 5),
-        Command::Serve(_) => not_built("serve", 6),
+        Command::Serve(a) => serve::serve(a),
     }
 }
 

@@ -7,4 +7,6 @@ mod generate;
 mod import;
 mod loader_fuzz;
 mod scoring;
+mod serve;
+mod server;
 mod util;

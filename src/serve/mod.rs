@@ -1,0 +1,456 @@
+//! The HTTP inference server (`leadcast serve`): axum on tokio.
+//!
+//! Handlers only translate JSON to library calls and back — the CLI and the API share every
+//! number. Layers, outermost first: request ID + structured log + latency metrics (every
+//! request), then for `/v1` a global concurrency limit that sheds load with 429 instead of
+//! queueing, a per-request timeout (503) and the body-size limit (413). Errors share one JSON
+//! shape (`error.rs`); keys and roles are checked in each handler (`auth.rs`); the models sit
+//! behind an `ArcSwap` so a reload never blocks or fails a request (`models.rs`).
+
+pub mod auth;
+pub mod config;
+mod drift;
+pub mod error;
+pub mod models;
+mod scoring;
+pub mod state;
+pub mod store;
+
+use self::auth::{Keys, Role};
+use self::error::{ApiError, ErrorBody};
+use self::models::{KindStatus, Models};
+use self::state::{AppState, Inner, Sample};
+use self::store::Store;
+use crate::registry::Registry;
+use crate::{Error, Result};
+use arc_swap::ArcSwap;
+use axum::Json;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use utoipa::OpenApi;
+
+pub use self::config::{Config, Flags};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "leadcast", description = "Lead scoring, talk-track recommendation and revenue/quota forecasting for sales teams. Every protected call carries `Authorization: Bearer <api key>`; roles: scorer, planner, admin (admin may do everything)."),
+    paths(
+        scoring::score_leads,
+        scoring::score_opportunities,
+        list_models,
+        reload,
+        healthz,
+        readyz,
+        metrics_route,
+    ),
+    components(schemas(ErrorBody, KindStatus, ModelsList, ModelInfo, Reloaded)),
+    modifiers(&Security),
+    tags((name = "scoring", description = "Lead and opportunity scores"), (name = "ops", description = "Models, health, metrics"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("API key").build()),
+        );
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ModelInfo {
+    pub kind: String,
+    pub version: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ModelsList {
+    pub models: Vec<ModelInfo>,
+    /// The model directory's `CURRENT` versions not (yet) served: reload to load them.
+    pub pending: Vec<ModelInfo>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Reloaded {
+    pub kinds: Vec<KindStatus>,
+}
+
+/// The versions served.
+#[utoipa::path(get, path = "/v1/models", tag = "ops",
+    responses((status = 200, body = ModelsList), (status = 401, body = ErrorBody)),
+    security(("api_key" = [])))]
+async fn list_models(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<ModelsList>, ApiError> {
+    if st.keys.check(&headers, Role::Scorer).is_err() && st.keys.check(&headers, Role::Planner).is_err() {
+        st.keys.check(&headers, Role::Scorer)?;
+    }
+    let served = st.models.load().versions();
+    let mut pending = Vec::new();
+    for kind in crate::registry::KINDS {
+        if let Ok(Some(v)) = st.registry.current(kind) {
+            if !served.iter().any(|(k, sv)| *k == kind && *sv == v) && served.iter().any(|(k, _)| *k == kind) {
+                pending.push(ModelInfo { kind: kind.into(), version: v });
+            }
+        }
+    }
+    let models = served.into_iter().map(|(k, v)| ModelInfo { kind: k.into(), version: v }).collect();
+    Ok(Json(ModelsList { models, pending }))
+}
+
+/// Loads every kind's `CURRENT` version; a version that fails to load is refused and the
+/// previous one keeps serving.
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "ops",
+    responses((status = 200, body = Reloaded), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("api_key" = [])))]
+async fn reload(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<Reloaded>, ApiError> {
+    st.keys.check(&headers, Role::Admin)?;
+    Ok(Json(Reloaded { kinds: do_reload(&st).await }))
+}
+
+/// Reloads off the runtime's threads (model files can be large), one reload at a time.
+pub async fn do_reload(st: &AppState) -> Vec<KindStatus> {
+    let _guard = st.reload_lock.lock().await;
+    let current = st.models.load_full();
+    let registry = st.registry.clone();
+    let result = tokio::task::spawn_blocking(move || current.reload(&registry)).await;
+    match result {
+        Ok((models, statuses)) => {
+            for s in &statuses {
+                match s.status.as_str() {
+                    "failed" => tracing::error!(
+                        kind = %s.kind, serving = ?s.version, error = ?s.error,
+                        "reload refused a model version; the previous one keeps serving"
+                    ),
+                    "loaded" => tracing::info!(kind = %s.kind, version = ?s.version, "model loaded"),
+                    _ => {}
+                }
+            }
+            publish_versions(&models);
+            st.models.store(Arc::new(models));
+            statuses
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reload task failed; models unchanged");
+            Vec::new()
+        }
+    }
+}
+
+fn publish_versions(models: &Models) {
+    for (kind, version) in models.versions() {
+        metrics::gauge!("leadcast_model_info", "kind" => kind, "version" => version).set(1.0);
+    }
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "Alive")))]
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: a scoring model is loaded and the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses((status = 200, description = "Ready"), (status = 503, description = "Not ready", body = ErrorBody)))]
+async fn readyz(State(st): State<AppState>) -> Response {
+    let models = st.models.load();
+    let db = st.store.ping().await;
+    let ready = models.scoring.is_some() && db;
+    let body = json!({
+        "ready": ready,
+        "database": { "backend": st.store.backend(), "ok": db },
+        "models": models.versions().into_iter().map(|(k, v)| json!({"kind": k, "version": v})).collect::<Vec<_>>(),
+    });
+    if ready {
+        Json(body).into_response()
+    } else {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "no scoring model loaded or the database does not answer",
+        )
+        .with_details(body)
+        .into_response()
+    }
+}
+
+/// Prometheus metrics (text format). On the main listener it needs an admin key; with
+/// `--metrics-addr` it is also served, open, on that separate listener.
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 401, body = ErrorBody)),
+    security(("api_key" = [])))]
+async fn metrics_route(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    st.keys.check(&headers, Role::Admin)?;
+    Ok(render_metrics(&st))
+}
+
+fn render_metrics(st: &AppState) -> Response {
+    let text = st.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Request ID, structured log line and latency histogram for every request. Never logs
+/// headers (the API key is one).
+async fn observe(req: Request, next: Next) -> Response {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let start = Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("r{}", NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    let mut res = next.run(req).await;
+    let status = res.status().as_u16();
+    let secs = start.elapsed().as_secs_f64();
+    metrics::histogram!("leadcast_http_request_duration_seconds", "route" => route.clone(), "method" => method.to_string())
+        .record(secs);
+    metrics::counter!("leadcast_http_responses_total", "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    tracing::info!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request");
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+async fn overloaded(err: tower::BoxError) -> ApiError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took longer than the server allows (see `limits.timeout_ms`)",
+        )
+    } else if err.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "overloaded", "too many requests in flight; retry shortly")
+    } else {
+        ApiError::internal(format!("unhandled: {err}"))
+    }
+}
+
+/// A body announced larger than the limit is refused from its header, before any of it is
+/// read (the body limit below catches chunked bodies as they stream).
+async fn announced_size(limit: usize, req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body ({n} bytes) is larger than the server accepts ({limit} bytes; `limits.max_body_bytes`)"),
+        )
+        .with_details(json!({ "limit": limit, "got": n }))
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; GET /openapi.json lists them all")
+}
+
+/// The application's routes with their layers.
+pub fn router(st: AppState) -> axum::Router {
+    let limits = st.limits.clone();
+    let api = axum::Router::new()
+        .route("/v1/leads/score", post(scoring::score_leads))
+        .route("/v1/opportunities/score", post(scoring::score_opportunities))
+        .route("/v1/models", get(list_models))
+        .route("/v1/admin/reload", post(reload))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrency))
+                .timeout(Duration::from_millis(limits.timeout_ms)),
+        )
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn(move |req, next| announced_size(limits.max_body_bytes, req, next)));
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi());
+    axum::Router::new()
+        .merge(api)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_route))
+        .merge(docs)
+        .fallback(not_found)
+        .layer(middleware::from_fn(observe))
+        .with_state(st)
+}
+
+/// Writes sampled predictions to the store in batches and feeds the drift counts.
+async fn prediction_log(st: AppState, mut rx: mpsc::Receiver<Sample>, drift: Arc<std::sync::Mutex<drift::Drift>>) {
+    let mut buf: Vec<Sample> = Vec::new();
+    loop {
+        let n = rx.recv_many(&mut buf, 64).await;
+        if n == 0 {
+            return;
+        }
+        let rows: Vec<_> = buf.iter().flat_map(state::log_rows).collect();
+        {
+            let reg = st.registry.clone();
+            let mut d = drift.lock().unwrap_or_else(|p| p.into_inner());
+            for s in &buf {
+                d.add(&reg, s.kind, &s.model.version, &s.model.model, &s.table);
+            }
+        }
+        if let Err(e) = st.store.insert_predictions(&rows).await {
+            metrics::counter!("leadcast_prediction_log_failed_total").increment(rows.len() as u64);
+            tracing::warn!(error = %e, rows = rows.len(), "prediction log write failed");
+        }
+        buf.clear();
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADCAST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Runs the server until SIGTERM or Ctrl-C; in-flight requests finish first.
+pub async fn run(cfg: Config) -> Result<()> {
+    init_logging(cfg.log_json);
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&[0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0])
+        .ok()
+        .and_then(|b| b.install_recorder().ok());
+    if let Some(dir) = cfg.db.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+    }
+    let store = Store::connect(&cfg.db).await?;
+    let registry = Registry::new(&cfg.models);
+    let (models, statuses) = Models::default().reload(&registry);
+    for s in &statuses {
+        if let Some(e) = &s.error {
+            tracing::error!(kind = %s.kind, error = %e, "model not loaded");
+        }
+    }
+    publish_versions(&models);
+    let (log_tx, log_rx) = mpsc::channel(cfg.prediction_log_buffer);
+    let log_every =
+        if cfg.prediction_log_rate <= 0.0 { 0 } else { (1.0 / cfg.prediction_log_rate).round().max(1.0) as u64 };
+    let replica = format!("{}-{}", std::process::id(), auth::to_hex(&auth::random_bytes::<4>()));
+    let st = AppState(Arc::new(Inner {
+        keys: Keys { keys: cfg.keys.clone() },
+        models: ArcSwap::from_pointee(models),
+        registry,
+        limits: cfg.limits.clone(),
+        store,
+        replica,
+        metrics,
+        log_tx,
+        log_every,
+        log_counter: AtomicU64::new(0),
+        reload_lock: tokio::sync::Mutex::new(()),
+    }));
+    let drift = Arc::new(std::sync::Mutex::new(drift::Drift::default()));
+    tokio::spawn(prediction_log(st.clone(), log_rx, drift.clone()));
+    spawn_drift_gauges(drift);
+    spawn_sighup(st.clone());
+
+    let listener = tokio::net::TcpListener::bind(&cfg.addr)
+        .await
+        .map_err(|e| Error::InvalidArgument(format!("cannot listen on {}: {e}", cfg.addr)))?;
+    let local = listener.local_addr().map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    if let Some(maddr) = &cfg.metrics_addr {
+        let ml = tokio::net::TcpListener::bind(maddr)
+            .await
+            .map_err(|e| Error::InvalidArgument(format!("cannot listen on {maddr} (metrics): {e}")))?;
+        let mst = st.clone();
+        let app = axum::Router::new().route("/metrics", get(move || async move { render_metrics(&mst) }));
+        tokio::spawn(async move { axum::serve(ml, app).await });
+        tracing::info!(addr = %maddr, "metrics listener (open)");
+    }
+    match (&cfg.keys, &cfg.new_admin_key, &cfg.admin_key_file) {
+        (None, _, _) => {
+            tracing::warn!("authentication is OFF (--no-auth): anyone who can reach the port can use every endpoint")
+        }
+        (Some(_), Some(k), Some(f)) => {
+            eprintln!(
+                "\n  leadcast made an admin API key (shown once; saved in {}):\n\n      {k}\n\n  send it as `Authorization: Bearer <key>`\n",
+                f.display()
+            )
+        }
+        (Some(_), None, Some(f)) => tracing::info!(file = %f.display(), "using the saved admin key"),
+        _ => {}
+    }
+    tracing::info!(addr = %local, db = st.store.backend(), models = %cfg.models.display(), "leadcast serving; docs at /docs");
+    println!("listening on http://{local}");
+    axum::serve(listener, router(st))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Error::InvalidArgument(format!("server error: {e}")))?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+fn spawn_drift_gauges(drift: Arc<std::sync::Mutex<drift::Drift>>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let report = drift.lock().unwrap_or_else(|p| p.into_inner()).report();
+            for (kind, feature, psi) in report {
+                metrics::gauge!("leadcast_input_psi", "kind" => kind, "feature" => feature).set(psi);
+            }
+        }
+    });
+}
+
+fn spawn_sighup(st: AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading models");
+            do_reload(&st).await;
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

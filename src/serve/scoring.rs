@@ -1,0 +1,336 @@
+//! `POST /v1/leads/score` and `POST /v1/opportunities/score`: JSON in, the library's
+//! `ScoringModel::predict` (the same call `leadcast score` makes), JSON out.
+//!
+//! The translation is strict about types and lenient about values: a field of the wrong JSON
+//! type is a 422 naming its path (`leads[3].email_opens`); an unknown category, a missing
+//! field or a placeholder such as `"NA"` is scored (as "other" or missing) with a warning.
+
+use super::auth::Role;
+use super::error::{ApiError, Body, Fields};
+use super::models::Served;
+use super::state::AppState;
+use crate::data::load::{parse_date, parse_number};
+use crate::score::features::Code;
+use crate::score::model::{Prediction, ScoringModel};
+use crate::score::table::{Table, is_missing};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// What JSON a model input column accepts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Number,
+    Text,
+    Date,
+    Flag,
+}
+
+/// The input columns of a model with what each accepts (a column read by several features,
+/// such as a date's month and weekday, appears once).
+fn expectations(model: &ScoringModel) -> Vec<(String, Expect)> {
+    let mut out: Vec<(String, Expect)> = Vec::new();
+    for f in &model.encoder.features {
+        if out.iter().any(|(c, _)| *c == f.column) {
+            continue;
+        }
+        let e = match f.code {
+            Code::Numeric { .. } => Expect::Number,
+            Code::Boolean { .. } => Expect::Flag,
+            Code::Categorical { .. } => Expect::Text,
+            Code::DateAge { .. } | Code::DateMonth { .. } | Code::DateWeekday { .. } => Expect::Date,
+        };
+        out.push((f.column.clone(), e));
+    }
+    out
+}
+
+/// One JSON value as the text the library reads, or a 422 naming `path`.
+fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<String, ApiError> {
+    let bad = |what: &str| Err(ApiError::field(path(), format!("{} must be {what}", path())));
+    match (v, expect) {
+        (None | Some(Value::Null), _) => Ok(String::new()),
+        (Some(Value::Number(n)), Expect::Number | Expect::Text | Expect::Flag) => Ok(n.to_string()),
+        (Some(Value::Bool(b)), Expect::Flag | Expect::Text) => Ok(if *b { "1".into() } else { "0".into() }),
+        (Some(Value::String(s)), Expect::Text | Expect::Flag) => Ok(s.clone()),
+        (Some(Value::String(s)), Expect::Number) => {
+            if is_missing(s) || parse_number(s.trim()).is_ok() {
+                Ok(s.clone())
+            } else {
+                bad("a number")
+            }
+        }
+        (Some(Value::String(s)), Expect::Date) => {
+            if is_missing(s) || parse_date(s.trim()).is_ok() {
+                Ok(s.clone())
+            } else {
+                bad("an ISO date (YYYY-MM-DD)")
+            }
+        }
+        (Some(_), Expect::Number) => bad("a number"),
+        (Some(_), Expect::Date) => bad("an ISO date string (YYYY-MM-DD)"),
+        (Some(_), Expect::Text | Expect::Flag) => bad("a string"),
+    }
+}
+
+/// The rows of a request as a table of the model's input columns, plus each row's ID.
+fn rows_table(
+    model: &ScoringModel,
+    items: &[Value],
+    list: &str,
+    id_field: &str,
+    derive: &dyn Fn(&Fields, &mut Vec<(String, String)>) -> Result<(), ApiError>,
+) -> Result<(Table, Vec<Option<String>>), ApiError> {
+    let expect = expectations(model);
+    let mut columns: Vec<Vec<String>> = vec![Vec::with_capacity(items.len()); expect.len()];
+    let mut ids = Vec::with_capacity(items.len());
+    let mut derived = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let f = Fields::of(item, format!("{list}[{i}]"))?;
+        ids.push(match f.get(id_field) {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(_) => {
+                return Err(ApiError::field(f.path_of(id_field), format!("{} must be a string", f.path_of(id_field))));
+            }
+        });
+        derived.clear();
+        derive(&f, &mut derived)?;
+        for ((col, e), out) in expect.iter().zip(columns.iter_mut()) {
+            let v = match (f.get(col), derived.iter().find(|(c, _)| c == col)) {
+                (None, Some((_, d))) => d.clone(),
+                (v, _) => cell(v, *e, || f.path_of(col))?,
+            };
+            out.push(v);
+        }
+    }
+    let names = expect.into_iter().map(|(c, _)| c).collect();
+    Ok((Table { file: list.to_string(), names, columns, rows: items.len() }, ids))
+}
+
+/// The items of a scoring body: `{"<list>": [...]}` or `{"<one>": {...}}`, and `explain`.
+fn items<'a>(body: &'a Value, list: &str, one: &str, max: usize) -> Result<(Vec<Value>, bool), ApiError> {
+    let f = Fields::of(body, "")?;
+    let explain = f.opt_bool("explain")?.unwrap_or(true);
+    let items: Vec<Value> = match (f.get(list), f.get(one)) {
+        (Some(_), _) => f.array(list)?.clone(),
+        (None, Some(v)) => vec![v.clone()],
+        (None, None) => {
+            return Err(ApiError::field(list, format!("send `{list}`: an array of objects (or `{one}`: one object)")));
+        }
+    };
+    if items.is_empty() {
+        return Err(ApiError::field(list, format!("{list} is empty")));
+    }
+    if items.len() > max {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_too_large",
+            format!("{} {list} in one request; the limit is {max} (see `limits.max_batch`)", items.len()),
+        )
+        .with_details(json!({ "path": list, "limit": max, "got": items.len() })));
+    }
+    Ok((items, explain))
+}
+
+/// A factor behind a score: positive impacts raise the log-odds.
+#[derive(Serialize, ToSchema)]
+pub struct FactorOut {
+    pub feature: String,
+    /// The input value, as a number when it is one.
+    #[schema(value_type = Object)]
+    pub value: Value,
+    /// Signed impact on the log-odds (exact for the linear model, SHAP values for trees).
+    pub impact: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelRef {
+    pub kind: String,
+    pub version: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadResult {
+    pub lead_id: Option<String>,
+    /// Calibrated probability of conversion.
+    pub probability: f64,
+    /// round(100 × probability).
+    pub score: u8,
+    /// A, B, C or D: lift over the base rate of at least 2, 1, 0.5, or below.
+    pub grade: String,
+    pub top_factors: Vec<FactorOut>,
+    /// Values scored as "other" or missing (unknown categories, unreadable numbers).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadScores {
+    pub model: ModelRef,
+    pub results: Vec<LeadResult>,
+}
+
+fn factor(f: &crate::score::model::Factor) -> FactorOut {
+    let value = match f.value.parse::<f64>() {
+        Ok(x) if x.is_finite() && !f.value.is_empty() => json!(x),
+        _ => Value::String(f.value.clone()),
+    };
+    FactorOut { feature: f.feature.clone(), value, impact: f.impact }
+}
+
+fn served(m: &Option<Arc<Served<ScoringModel>>>, kind: &str) -> Result<Arc<Served<ScoringModel>>, ApiError> {
+    m.clone().ok_or_else(|| {
+        ApiError::unavailable(format!("no {kind} model is loaded: train one (`leadcast train {kind}`) and reload"))
+    })
+}
+
+fn predict(s: &Served<ScoringModel>, table: &Table, explain: bool) -> Result<Vec<Prediction>, ApiError> {
+    s.model.predict(table, explain, 5).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Scores one lead or a batch.
+#[utoipa::path(post, path = "/v1/leads/score", tag = "scoring",
+    request_body(content = Object, description = "`{\"leads\": [lead, …], \"explain\": true}` or `{\"lead\": {…}}`; a lead holds the contract's lead fields (source, industry, company_size, region, persona, owner_id, product_interest, email_opens, web_visits, calls, meetings, created_at), any missing", example = json!({"leads": [{"lead_id": "L-1", "source": "referral", "industry": "manufacturing", "company_size": "201-1000", "region": "east", "persona": "finance", "email_opens": 4, "web_visits": 2, "calls": 1, "meetings": 0}], "explain": true})),
+    responses(
+        (status = 200, description = "One result per lead, in order", body = LeadScores),
+        (status = 400, description = "Malformed JSON", body = super::error::ErrorBody),
+        (status = 401, description = "No or invalid API key", body = super::error::ErrorBody),
+        (status = 403, description = "The key's role is not scorer or admin", body = super::error::ErrorBody),
+        (status = 413, description = "Body too large", body = super::error::ErrorBody),
+        (status = 422, description = "A field of the wrong type (its JSON path in details.path) or a batch over the limit", body = super::error::ErrorBody),
+        (status = 429, description = "Overloaded", body = super::error::ErrorBody),
+        (status = 503, description = "No scoring model loaded", body = super::error::ErrorBody),
+    ),
+    security(("api_key" = [])))]
+pub async fn score_leads(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<LeadScores>, ApiError> {
+    st.keys.check(&headers, Role::Scorer)?;
+    let s = served(&st.models.load().scoring, "scoring")?;
+    let (items, explain) = items(&body, "leads", "lead", st.limits.max_batch)?;
+    let id_field = s.model.id.clone().unwrap_or_else(|| "lead_id".into());
+    let (table, ids) = rows_table(&s.model, &items, "leads", &id_field, &|_, _| Ok(()))?;
+    let preds = predict(&s, &table, explain)?;
+    st.observe("scoring", &s, &table, &ids, &preds);
+    let results = preds
+        .into_iter()
+        .zip(ids)
+        .map(|(p, lead_id)| LeadResult {
+            lead_id,
+            probability: p.probability,
+            score: p.score,
+            grade: p.grade.to_string(),
+            top_factors: p.factors.iter().map(factor).collect(),
+            warnings: p.warnings,
+        })
+        .collect();
+    Ok(Json(LeadScores { model: ModelRef { kind: "scoring".into(), version: s.version.clone() }, results }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OpportunityResult {
+    pub opportunity_id: Option<String>,
+    /// Calibrated probability that the deal is won.
+    pub probability: f64,
+    pub score: u8,
+    pub grade: String,
+    /// The quarter the deal is expected to close (`2026Q4`), from `expected_close` when given.
+    pub expected_close_period: Option<String>,
+    /// The factors that lower the win probability most.
+    pub risk_factors: Vec<FactorOut>,
+    pub top_factors: Vec<FactorOut>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OpportunityScores {
+    pub model: ModelRef,
+    pub results: Vec<OpportunityResult>,
+}
+
+/// Fields a CRM has (dates) turned into the snapshot features the model reads (ages in days as
+/// of `as_of`, default today), unless the caller sent the features themselves.
+fn derive_opportunity(f: &Fields, out: &mut Vec<(String, String)>) -> Result<(), ApiError> {
+    let date = |k: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
+        match f.opt_str(k)? {
+            None => Ok(None),
+            Some(s) => parse_date(s.trim()).map(Some).map_err(|_| {
+                ApiError::field(f.path_of(k), format!("{} must be an ISO date (YYYY-MM-DD)", f.path_of(k)))
+            }),
+        }
+    };
+    let as_of = date("as_of")?.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let days = |d: chrono::NaiveDate| (as_of - d).num_days().to_string();
+    if let Some(c) = date("created_at")? {
+        out.push(("age_days".into(), days(c)));
+    }
+    if let Some(s) = date("stage_entered_at")? {
+        out.push(("days_in_stage".into(), days(s)));
+    }
+    if let Some(a) = date("last_activity_at")? {
+        out.push(("days_since_activity".into(), days(a)));
+    }
+    if let Some(e) = date("expected_close")? {
+        out.push(("days_to_expected_close".into(), (e - as_of).num_days().to_string()));
+    }
+    out.push(("snapshot_month".into(), chrono::Datelike::month(&as_of).to_string()));
+    Ok(())
+}
+
+fn quarter_of(s: &str) -> Option<String> {
+    let d = parse_date(s.trim()).ok()?;
+    Some(format!("{}Q{}", chrono::Datelike::year(&d), (chrono::Datelike::month(&d) - 1) / 3 + 1))
+}
+
+/// Scores open opportunities: win probability, expected close period, risk factors.
+#[utoipa::path(post, path = "/v1/opportunities/score", tag = "scoring",
+    request_body(content = Object, description = "`{\"opportunities\": [..]}` or `{\"opportunity\": {..}}`. Fields: the model's snapshot features (stage, amount, discount_pct, product, industry, owner_id, lead_source, company_size, persona, activities, advanced, no_change, objections, owner_win_rate, owner_closed_deals) and dates it derives ages from: created_at, stage_entered_at, last_activity_at, expected_close, as_of (default today)", example = json!({"opportunities": [{"opportunity_id": "O-1", "stage": "negotiation", "amount": 48000, "discount_pct": 5, "product": "suite", "industry": "manufacturing", "owner_id": "R001", "created_at": "2026-08-01", "stage_entered_at": "2026-09-10", "expected_close": "2026-11-15", "activities": 6, "as_of": "2026-09-30"}]})),
+    responses(
+        (status = 200, description = "One result per opportunity", body = OpportunityScores),
+        (status = 400, description = "Malformed JSON", body = super::error::ErrorBody),
+        (status = 401, description = "No or invalid API key", body = super::error::ErrorBody),
+        (status = 403, description = "Wrong role", body = super::error::ErrorBody),
+        (status = 413, description = "Body too large", body = super::error::ErrorBody),
+        (status = 422, description = "A field of the wrong type, or too many items", body = super::error::ErrorBody),
+        (status = 503, description = "No opportunity model loaded", body = super::error::ErrorBody),
+    ),
+    security(("api_key" = [])))]
+pub async fn score_opportunities(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<OpportunityScores>, ApiError> {
+    st.keys.check(&headers, Role::Scorer)?;
+    let s = served(&st.models.load().opportunity, "opportunity")?;
+    let (items, explain) = items(&body, "opportunities", "opportunity", st.limits.max_batch)?;
+    let (table, ids) = rows_table(&s.model, &items, "opportunities", "opportunity_id", &derive_opportunity)?;
+    // Risk factors need the explanations, whatever `explain` says.
+    let preds = predict(&s, &table, true)?;
+    st.observe("opportunity", &s, &table, &ids, &preds);
+    let results = preds
+        .into_iter()
+        .zip(ids)
+        .zip(&items)
+        .map(|((p, opportunity_id), item)| {
+            let expected_close_period = item.get("expected_close").and_then(Value::as_str).and_then(quarter_of);
+            OpportunityResult {
+                opportunity_id,
+                probability: p.probability,
+                score: p.score,
+                grade: p.grade.to_string(),
+                expected_close_period,
+                risk_factors: p.factors.iter().filter(|f| f.impact < 0.0).take(3).map(factor).collect(),
+                top_factors: if explain { p.factors.iter().map(factor).collect() } else { Vec::new() },
+                warnings: p.warnings,
+            }
+        })
+        .collect();
+    Ok(Json(OpportunityScores { model: ModelRef { kind: "opportunity".into(), version: s.version.clone() }, results }))
+}

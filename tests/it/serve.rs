@@ -1,0 +1,336 @@
+//! End-to-end tests of `leadcast serve` over a real socket, against SQLite and a real
+//! PostgreSQL: every endpoint with its success and error cases, the OpenAPI document, the
+//! CLI and the API agreeing, reload (corrupt artifacts refused, none dropped under load), and
+//! random bodies that must never produce a 5xx.
+
+use super::server::{ADMIN, Db, PLANNER, SCORER, Server, call, error_code, get, post};
+use super::util::{leadcast, read_csv, repo, write_csv};
+use serde_json::{Value, json};
+
+fn lead() -> Value {
+    json!({"lead_id": "L-1", "source": "referral", "industry": "manufacturing", "company_size": "201-1000",
+           "region": "east", "persona": "finance", "email_opens": 4, "web_visits": 2, "calls": 1, "meetings": 0,
+           "created_at": "2026-09-01"})
+}
+
+fn opportunity() -> Value {
+    json!({"opportunity_id": "O-1", "stage": "negotiation", "amount": 48000, "discount_pct": 5, "product": "suite",
+           "industry": "manufacturing", "owner_id": "R001", "created_at": "2026-08-01", "stage_entered_at": "2026-09-10",
+           "expected_close": "2026-11-15", "activities": 6, "as_of": "2026-09-30"})
+}
+
+/// Every route the server has, as OpenAPI must list it.
+const ROUTES: [(&str, &str); 7] = [
+    ("post", "/v1/leads/score"),
+    ("post", "/v1/opportunities/score"),
+    ("get", "/v1/models"),
+    ("post", "/v1/admin/reload"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+];
+
+/// Announces a 64 MiB body and sends none: the server must answer 413 from the header alone
+/// (a client streaming the whole body would race the server closing the connection).
+fn oversized(s: &Server) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let addr = s.base.trim_start_matches("http://");
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        c,
+        "POST /v1/leads/score HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {SCORER}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        64 << 20
+    )
+    .unwrap();
+    let mut text = String::new();
+    c.read_to_string(&mut text).unwrap();
+    let status = text.split(' ').nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    // The body may be chunked: take the JSON object inside.
+    let json = &body[body.find('{').unwrap_or(0)..=body.rfind('}').unwrap_or(0)];
+    (status, serde_json::from_str(json).unwrap_or(Value::String(body.into())))
+}
+
+fn suite(db: Db) {
+    let mut s = Server::start(db);
+
+    // Open endpoints.
+    assert_eq!(get(&s, "/healthz", None).0, 200);
+    let (st, ready) = get(&s, "/readyz", None);
+    assert_eq!(st, 200, "{ready}");
+    assert_eq!(ready["database"]["backend"], if db == Db::Sqlite { "sqlite" } else { "postgres" });
+
+    // OpenAPI lists every route, and the docs page is served with no internet.
+    let (st, doc) = get(&s, "/openapi.json", None);
+    assert_eq!(st, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (method, path) in ROUTES {
+        assert!(doc["paths"][path][method].is_object(), "OpenAPI lacks {method} {path}");
+    }
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), ROUTES.len(), "OpenAPI lists routes this test does not know: {:?}", paths.keys());
+    let (st, docs) = get(&s, "/docs/", None);
+    assert_eq!(st, 200);
+    assert!(docs.as_str().unwrap().contains("swagger"), "docs page");
+
+    // Lead scoring: one lead, a batch, explanations on and off.
+    let (st, one) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"lead": lead()}));
+    assert_eq!(st, 200, "{one}");
+    let r = &one["results"][0];
+    let p = r["probability"].as_f64().unwrap();
+    assert!(p > 0.0 && p < 1.0);
+    assert_eq!(r["score"].as_u64().unwrap(), (p * 100.0).round() as u64);
+    assert!(["A", "B", "C", "D"].contains(&r["grade"].as_str().unwrap()));
+    assert!(!r["top_factors"].as_array().unwrap().is_empty());
+    assert_eq!(one["model"]["kind"], "scoring");
+    let mut other = lead();
+    other["source"] = json!("carrier pigeon");
+    other["lead_id"] = json!("L-2");
+    let (st, batch) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"leads": [lead(), other], "explain": false}));
+    assert_eq!(st, 200, "{batch}");
+    assert_eq!(batch["results"].as_array().unwrap().len(), 2);
+    assert_eq!(batch["results"][0]["probability"], r["probability"], "same lead, same probability");
+    assert!(batch["results"][0]["top_factors"].as_array().unwrap().is_empty());
+    let w = batch["results"][1]["warnings"].as_array().unwrap();
+    assert!(w.iter().any(|w| w.as_str().unwrap().contains("carrier pigeon")), "unknown category warned: {w:?}");
+
+    // Errors: no key, wrong role, bad key, malformed JSON, wrong types, oversized batch and body.
+    let (st, e) = post(&s, "/v1/leads/score", None, &json!({"lead": lead()}));
+    assert_eq!((st, error_code(&e).as_str()), (401, "unauthorized"));
+    let (st, e) = post(&s, "/v1/leads/score", Some("nope"), &json!({"lead": lead()}));
+    assert_eq!((st, error_code(&e).as_str()), (401, "unauthorized"));
+    let (st, e) = post(&s, "/v1/leads/score", Some(PLANNER), &json!({"lead": lead()}));
+    assert_eq!((st, error_code(&e).as_str()), (403, "forbidden"));
+    let (st, e) = call("POST", &s.url("/v1/leads/score"), Some(SCORER), Some("{\"leads\": [ {"));
+    assert_eq!((st, error_code(&e).as_str()), (400, "malformed_json"));
+    let mut bad = lead();
+    bad["company_size"] = json!({"n": 5});
+    let (st, e) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"leads": [lead(), lead(), lead(), bad]}));
+    assert_eq!((st, error_code(&e).as_str()), (422, "invalid_field"), "{e}");
+    assert_eq!(e["error"]["details"]["path"], "leads[3].company_size");
+    let mut bad = lead();
+    bad["email_opens"] = json!("many");
+    let (st, e) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"leads": [bad]}));
+    assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("leads[0].email_opens")));
+    let many: Vec<Value> = (0..1001).map(|_| lead()).collect();
+    let (st, e) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"leads": many}));
+    assert_eq!((st, error_code(&e).as_str()), (422, "batch_too_large"));
+    let (st, e) = oversized(&s);
+    assert_eq!((st, error_code(&e).as_str()), (413, "body_too_large"));
+    let (st, e) = post(&s, "/v1/leads/score", Some(SCORER), &json!([1, 2]));
+    assert_eq!(st, 422, "{e}");
+    let (st, e) = get(&s, "/v1/nothing-here", Some(SCORER));
+    assert_eq!((st, error_code(&e).as_str()), (404, "not_found"));
+
+    // Opportunity scoring.
+    let (st, o) = post(&s, "/v1/opportunities/score", Some(SCORER), &json!({"opportunities": [opportunity()]}));
+    assert_eq!(st, 200, "{o}");
+    let r = &o["results"][0];
+    assert!(r["probability"].as_f64().unwrap() > 0.0);
+    assert_eq!(r["expected_close_period"], "2026Q4");
+    assert!(r["risk_factors"].as_array().unwrap().iter().all(|f| f["impact"].as_f64().unwrap() < 0.0));
+    let mut bad = opportunity();
+    bad["expected_close"] = json!("next week");
+    let (st, e) = post(&s, "/v1/opportunities/score", Some(SCORER), &json!({"opportunities": [bad]}));
+    assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("opportunities[0].expected_close")));
+
+    // Models, reload, metrics.
+    let (st, m) = get(&s, "/v1/models", Some(PLANNER));
+    assert_eq!(st, 200);
+    let kinds: Vec<&str> = m["models"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"scoring") && kinds.contains(&"opportunity"), "{m}");
+    assert_eq!(post(&s, "/v1/admin/reload", Some(SCORER), &json!({})).0, 403);
+    let (st, r) = post(&s, "/v1/admin/reload", Some(ADMIN), &json!({}));
+    assert_eq!(st, 200, "{r}");
+    assert!(r["kinds"].as_array().unwrap().iter().all(|k| k["status"] != "failed"), "{r}");
+    assert_eq!(get(&s, "/metrics", None).0, 401);
+    assert_eq!(get(&s, "/metrics", Some(SCORER)).0, 403);
+    let (st, text) = get(&s, "/metrics", Some(ADMIN));
+    assert_eq!(st, 200);
+    let text = text.as_str().unwrap();
+    for name in ["leadcast_http_request_duration_seconds_bucket", "leadcast_scores_total", "leadcast_model_info"] {
+        assert!(text.contains(name), "metrics lack {name}");
+    }
+    assert!(text.contains("route=\"/v1/leads/score\""));
+    assert!(!s.stderr.lock().unwrap().contains(SCORER), "a key reached the log");
+    let status = s.terminate();
+    assert!(status.success(), "SIGTERM ends the server cleanly: {status:?}");
+}
+
+#[test]
+fn api_end_to_end_on_sqlite() {
+    suite(Db::Sqlite);
+}
+
+#[test]
+fn api_end_to_end_on_postgres() {
+    suite(Db::Postgres);
+}
+
+#[test]
+fn cli_and_api_give_the_same_scores() {
+    let s = Server::start(Db::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    let (h, rows) = read_csv(&repo().join("data/sample/leads.csv"));
+    let rows: Vec<Vec<String>> = rows.into_iter().step_by(997).take(40).collect();
+    let input = dir.path().join("in.csv");
+    write_csv(&input, &h, &rows);
+    let out = dir.path().join("out.csv");
+    let r = leadcast(&[
+        "score",
+        "--models",
+        s.models.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--explain",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (oh, orows) = read_csv(&out);
+    let col = |n: &str| oh.iter().position(|x| x == n).unwrap();
+    // The API gets the same rows as JSON: numbers as numbers, text as text.
+    let numeric = ["email_opens", "web_visits", "calls", "meetings"];
+    let leads: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in h.iter().zip(r) {
+                let v = if numeric.contains(&k.as_str()) && !v.is_empty() {
+                    json!(v.parse::<f64>().unwrap())
+                } else if v.is_empty() {
+                    Value::Null
+                } else {
+                    json!(v)
+                };
+                m.insert(k.clone(), v);
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let (st, api) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"leads": leads}));
+    assert_eq!(st, 200, "{api}");
+    for (i, (cli, res)) in orows.iter().zip(api["results"].as_array().unwrap()).enumerate() {
+        let p: f64 = cli[col("probability")].parse().unwrap();
+        assert!((p - res["probability"].as_f64().unwrap()).abs() < 1e-6, "row {i}: {p} vs {}", res["probability"]);
+        assert_eq!(cli[col("score")], res["score"].to_string(), "row {i}");
+        assert_eq!(cli[col("grade")], res["grade"].as_str().unwrap(), "row {i}");
+        let f1 = &res["top_factors"][0];
+        assert_eq!(cli[col("factor_1")], f1["feature"].as_str().unwrap(), "row {i}");
+        let impact: f64 = cli[col("impact_1")].parse().unwrap();
+        assert!((impact - f1["impact"].as_f64().unwrap()).abs() < 1e-4, "row {i}");
+    }
+}
+
+#[test]
+fn reload_refuses_a_corrupt_model_and_keeps_serving() {
+    let s = Server::start(Db::Sqlite);
+    let (_, before) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"lead": lead()}));
+    let old = before["model"]["version"].as_str().unwrap().to_string();
+    let bad = s.models.join("scoring/29990101-000000");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("model.json"), "{ not a model").unwrap();
+    let r = leadcast(&["models", "promote", "--models", s.models.to_str().unwrap(), "scoring", "29990101-000000"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let (st, rep) = post(&s, "/v1/admin/reload", Some(ADMIN), &json!({}));
+    assert_eq!(st, 200);
+    let scoring = rep["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "scoring").unwrap().clone();
+    assert_eq!(scoring["status"], "failed", "{rep}");
+    assert_eq!(scoring["version"], old.as_str());
+    let (st, after) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"lead": lead()}));
+    assert_eq!(st, 200);
+    assert_eq!(after["model"]["version"], old.as_str());
+    assert_eq!(after["results"][0]["probability"], before["results"][0]["probability"]);
+    let (_, m) = get(&s, "/v1/models", Some(ADMIN));
+    assert!(m["pending"].as_array().unwrap().iter().any(|p| p["version"] == "29990101-000000"), "{m}");
+}
+
+#[test]
+fn reload_under_load_fails_no_request() {
+    let s = Server::start(Db::Sqlite);
+    let versions = leadcast(&["models", "list", "--models", s.models.to_str().unwrap()]);
+    assert_eq!(versions.code, 0);
+    // A second scoring version to swap between: a copy of the current one.
+    let cur = std::fs::read_to_string(s.models.join("scoring/CURRENT")).unwrap().trim().to_string();
+    super::server::copy_dir(&s.models.join("scoring").join(&cur), &s.models.join("scoring/29990101-000001"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let url = s.url("/v1/leads/score");
+    let body = json!({"leads": [lead(), lead()]}).to_string();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, url, body) = (stop.clone(), url.clone(), body.clone());
+            std::thread::spawn(move || {
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (st, v) = call("POST", &url, Some(SCORER), Some(&body));
+                    if st == 200 { ok += 1 } else { failed.push((st, v)) }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    let models = s.models.to_str().unwrap().to_string();
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..20 {
+        let v = if i % 2 == 0 { "29990101-000001".to_string() } else { cur.clone() };
+        let r = leadcast(&["models", "promote", "--models", &models, "scoring", &v]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let (st, rep) = post(&s, "/v1/admin/reload", Some(ADMIN), &json!({}));
+        assert_eq!(st, 200, "{rep}");
+        let (_, m) = get(&s, "/v1/models", Some(ADMIN));
+        seen.extend(m["models"].as_array().unwrap().iter().map(|m| m["version"].as_str().unwrap().to_string()));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut failed) = (0, Vec::new());
+    for w in workers {
+        let (o, f) = w.join().unwrap();
+        ok += o;
+        failed.extend(f);
+    }
+    assert!(seen.contains("29990101-000001") && seen.contains(&cur), "both versions were served: {seen:?}");
+    assert!(ok > 50, "the load ran ({ok} requests)");
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed during reloads: {:?}",
+        failed.len(),
+        ok as usize + failed.len(),
+        &failed[..failed.len().min(3)]
+    );
+}
+
+#[test]
+fn without_configured_keys_serve_makes_an_admin_key_and_no_auth_needs_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    super::server::copy_dir(&repo().join("models"), &models);
+    let state = dir.path().join("state");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leadcast"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .arg("--models")
+        .arg(&models)
+        .arg("--state-dir")
+        .arg(&state)
+        .env_remove("LEADCAST_API_KEYS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let key = std::fs::read_to_string(state.join("admin.key")).unwrap().trim().to_string();
+    assert!(key.starts_with("lc_"));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(state.join("admin.key")).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the key file is private");
+    let url = format!("{base}/v1/admin/reload");
+    assert_eq!(call("POST", &url, None, Some("{}")).0, 401);
+    assert_eq!(call("POST", &url, Some(&key), Some("{}")).0, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains(&key), "the new key is printed once at start");
+}
