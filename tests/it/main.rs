@@ -8,5 +8,6 @@ mod import;
 mod loader_fuzz;
 mod scoring;
 mod serve;
+mod serve_fuzz;
 mod server;
 mod util;
