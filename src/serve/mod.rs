@@ -224,7 +224,13 @@ async fn observe(req: Request, next: Next) -> Response {
         .record(secs);
     metrics::counter!("leadcast_http_responses_total", "route" => route.clone(), "status" => status.to_string())
         .increment(1);
-    tracing::info!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request");
+    // Successes at debug (a log write per request would cost more than scoring it);
+    // client errors at info, server errors at warn.
+    match status {
+        500.. => tracing::warn!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
+        400..=499 => tracing::info!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
+        _ => tracing::debug!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }

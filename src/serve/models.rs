@@ -15,6 +15,8 @@ use std::sync::Arc;
 pub struct Served<T> {
     pub version: String,
     pub model: T,
+    /// For scoring models: the input columns and the JSON each accepts, worked out once.
+    pub inputs: Vec<(String, super::scoring::Expect)>,
 }
 
 /// Everything loaded from the model directory.
@@ -61,7 +63,8 @@ fn reload_scoring(
         Ok(Some(_)) => match score::load(registry, kind) {
             Ok((version, model)) => {
                 let st = status(Some(version.clone()), "loaded", None);
-                (Some(Arc::new(Served { version, model })), st)
+                let inputs = super::scoring::expectations(&model);
+                (Some(Arc::new(Served { version, model, inputs })), st)
             }
             Err(e) => (old.clone(), status(version_of(old), "failed", Some(e.to_string()))),
         },

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 
 /// What JSON a model input column accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Expect {
+pub enum Expect {
     Number,
     Text,
     Date,
@@ -32,7 +32,7 @@ enum Expect {
 
 /// The input columns of a model with what each accepts (a column read by several features,
 /// such as a date's month and weekday, appears once).
-fn expectations(model: &ScoringModel) -> Vec<(String, Expect)> {
+pub fn expectations(model: &ScoringModel) -> Vec<(String, Expect)> {
     let mut out: Vec<(String, Expect)> = Vec::new();
     for f in &model.encoder.features {
         if out.iter().any(|(c, _)| *c == f.column) {
@@ -79,13 +79,12 @@ fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<
 
 /// The rows of a request as a table of the model's input columns, plus each row's ID.
 fn rows_table(
-    model: &ScoringModel,
-    items: &[Value],
+    expect: &[(String, Expect)],
+    items: &[&Value],
     list: &str,
     id_field: &str,
     derive: &dyn Fn(&Fields, &mut Vec<(String, String)>) -> Result<(), ApiError>,
 ) -> Result<(Table, Vec<Option<String>>), ApiError> {
-    let expect = expectations(model);
     let mut columns: Vec<Vec<String>> = vec![Vec::with_capacity(items.len()); expect.len()];
     let mut ids = Vec::with_capacity(items.len());
     let mut derived = Vec::new();
@@ -109,17 +108,17 @@ fn rows_table(
             out.push(v);
         }
     }
-    let names = expect.into_iter().map(|(c, _)| c).collect();
+    let names = expect.iter().map(|(c, _)| c.clone()).collect();
     Ok((Table { file: list.to_string(), names, columns, rows: items.len() }, ids))
 }
 
 /// The items of a scoring body: `{"<list>": [...]}` or `{"<one>": {...}}`, and `explain`.
-fn items<'a>(body: &'a Value, list: &str, one: &str, max: usize) -> Result<(Vec<Value>, bool), ApiError> {
+fn items<'a>(body: &'a Value, list: &str, one: &str, max: usize) -> Result<(Vec<&'a Value>, bool), ApiError> {
     let f = Fields::of(body, "")?;
     let explain = f.opt_bool("explain")?.unwrap_or(true);
-    let items: Vec<Value> = match (f.get(list), f.get(one)) {
-        (Some(_), _) => f.array(list)?.clone(),
-        (None, Some(v)) => vec![v.clone()],
+    let items: Vec<&Value> = match (f.get(list), f.get(one)) {
+        (Some(_), _) => f.array(list)?.iter().collect(),
+        (None, Some(v)) => vec![v],
         (None, None) => {
             return Err(ApiError::field(list, format!("send `{list}`: an array of objects (or `{one}`: one object)")));
         }
@@ -216,7 +215,7 @@ pub async fn score_leads(
     let s = served(&st.models.load().scoring, "scoring")?;
     let (items, explain) = items(&body, "leads", "lead", st.limits.max_batch)?;
     let id_field = s.model.id.clone().unwrap_or_else(|| "lead_id".into());
-    let (table, ids) = rows_table(&s.model, &items, "leads", &id_field, &|_, _| Ok(()))?;
+    let (table, ids) = rows_table(&s.inputs, &items, "leads", &id_field, &|_, _| Ok(()))?;
     let preds = predict(&s, &table, explain)?;
     st.observe("scoring", &s, &table, &ids, &preds);
     let results = preds
@@ -310,7 +309,7 @@ pub async fn score_opportunities(
     st.keys.check(&headers, Role::Scorer)?;
     let s = served(&st.models.load().opportunity, "opportunity")?;
     let (items, explain) = items(&body, "opportunities", "opportunity", st.limits.max_batch)?;
-    let (table, ids) = rows_table(&s.model, &items, "opportunities", "opportunity_id", &derive_opportunity)?;
+    let (table, ids) = rows_table(&s.inputs, &items, "opportunities", "opportunity_id", &derive_opportunity)?;
     // Risk factors need the explanations, whatever `explain` says.
     let preds = predict(&s, &table, true)?;
     st.observe("opportunity", &s, &table, &ids, &preds);
