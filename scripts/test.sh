@@ -2,13 +2,21 @@
 # Runs every test of leadcast. This is the README's test command and what CI runs (.ci/run).
 #
 # It installs what the tests need when it is missing: PostgreSQL (a throw-away cluster is started
-# for the server's multi-replica tests and stopped at the end). Tests read ../shared/data beside
-# the project.
+# for the server's multi-replica tests and stopped at the end) and Chromium with chromedriver
+# (the dashboard's browser test). Tests read ../shared/data beside the project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d ../shared/data ]; then
   echo "warning: ../shared/data is missing; the tests on real data will fail" >&2
+fi
+
+# A real headless browser for the dashboard test (Debian packages).
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium and chromium-driver (apt)" >&2
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >&2
 fi
 
 # A real PostgreSQL for the server tests (LEADCAST_TEST_PG); each test makes its own database.

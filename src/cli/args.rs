@@ -338,6 +338,9 @@ pub struct ServeArgs {
     /// The model directory (each kind's CURRENT is served).
     #[arg(long, env = "LEADCAST_MODELS")]
     pub models: Option<PathBuf>,
+    /// A data directory (contract tables) for analytics and the dashboard.
+    #[arg(long, env = "LEADCAST_DATA")]
+    pub data: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "LEADCAST_ADDR")]
     pub addr: Option<String>,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     let cfg = Config::resolve(Flags {
         models: a.models,
+        data: a.data,
         addr: a.addr,
         metrics_addr: a.metrics_addr,
         db: a.db,

@@ -40,6 +40,7 @@ pub struct FileConfig {
     pub metrics_addr: Option<String>,
     pub db: Option<String>,
     pub models: Option<PathBuf>,
+    pub data: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
     pub log_json: Option<bool>,
     /// Share of scoring requests written to the prediction log (0–1).
@@ -69,6 +70,8 @@ pub struct Config {
     pub metrics_addr: Option<String>,
     pub db: String,
     pub models: PathBuf,
+    /// The data directory for analytics and the dashboard.
+    pub data: Option<PathBuf>,
     pub state_dir: PathBuf,
     pub log_json: bool,
     pub prediction_log_rate: f64,
@@ -133,6 +136,7 @@ fn file_keys(file: &FileConfig, path: &Path) -> Result<Vec<Key>> {
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
     pub models: Option<PathBuf>,
+    pub data: Option<PathBuf>,
     pub addr: Option<String>,
     pub metrics_addr: Option<String>,
     pub db: Option<String>,
@@ -201,6 +205,7 @@ impl Config {
             metrics_addr: flags.metrics_addr.or(file.metrics_addr.clone()),
             db,
             models,
+            data: flags.data.or(file.data.clone()),
             state_dir,
             log_json: flags.log_json || file.log_json.unwrap_or(false),
             prediction_log_rate: rate,

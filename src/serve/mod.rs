@@ -9,12 +9,15 @@
 
 pub mod auth;
 pub mod config;
+pub mod dashboard;
+mod dashboard_sections;
 mod drift;
 pub mod error;
 pub mod models;
 mod scoring;
 pub mod state;
 pub mod store;
+mod svg;
 
 use self::auth::{Keys, Role};
 use self::error::{ApiError, ErrorBody};
@@ -52,10 +55,16 @@ pub use self::config::{Config, Flags};
         healthz,
         readyz,
         metrics_route,
+        dashboard::dashboard,
+        dashboard::rep,
     ),
     components(schemas(ErrorBody, KindStatus, ModelsList, ModelInfo, Reloaded)),
     modifiers(&Security),
-    tags((name = "scoring", description = "Lead and opportunity scores"), (name = "ops", description = "Models, health, metrics"))
+    tags(
+        (name = "scoring", description = "Lead and opportunity scores"),
+        (name = "dashboard", description = "The dashboard's data (the page itself is GET /)"),
+        (name = "ops", description = "Models, health, metrics")
+    )
 )]
 pub struct ApiDoc;
 
@@ -228,7 +237,9 @@ async fn observe(req: Request, next: Next) -> Response {
     // client errors at info, server errors at warn.
     match status {
         500.. => tracing::warn!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
-        400..=499 => tracing::info!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
+        400..=499 => {
+            tracing::info!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request")
+        }
         _ => tracing::debug!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -283,6 +294,8 @@ pub fn router(st: AppState) -> axum::Router {
         .route("/v1/opportunities/score", post(scoring::score_opportunities))
         .route("/v1/models", get(list_models))
         .route("/v1/admin/reload", post(reload))
+        .route("/v1/dashboard", get(dashboard::dashboard))
+        .route("/v1/dashboard/reps/{rep_id}", get(dashboard::rep))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(overloaded))
@@ -295,6 +308,7 @@ pub fn router(st: AppState) -> axum::Router {
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi());
     axum::Router::new()
         .merge(api)
+        .route("/", get(dashboard::page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_route))
@@ -331,7 +345,8 @@ async fn prediction_log(st: AppState, mut rx: mpsc::Receiver<Sample>, drift: Arc
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEADCAST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
@@ -347,6 +362,10 @@ pub async fn run(cfg: Config) -> Result<()> {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
     }
+    let data = match &cfg.data {
+        Some(dir) => Some(Arc::new(dashboard::DataCtx::load(dir)?)),
+        None => None,
+    };
     let store = Store::connect(&cfg.db).await?;
     let registry = Registry::new(&cfg.models);
     let (models, statuses) = Models::default().reload(&registry);
@@ -372,6 +391,8 @@ pub async fn run(cfg: Config) -> Result<()> {
         log_every,
         log_counter: AtomicU64::new(0),
         reload_lock: tokio::sync::Mutex::new(()),
+        data,
+        exploration: cfg.exploration,
     }));
     let drift = Arc::new(std::sync::Mutex::new(drift::Drift::default()));
     tokio::spawn(prediction_log(st.clone(), log_rx, drift.clone()));

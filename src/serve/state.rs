@@ -49,6 +49,10 @@ pub struct Inner {
     pub log_every: u64,
     pub log_counter: AtomicU64,
     pub reload_lock: tokio::sync::Mutex<()>,
+    /// The data directory behind the analytics and the dashboard (`--data`).
+    pub data: Option<Arc<super::dashboard::DataCtx>>,
+    /// Default exploration level of talk-track recommendations.
+    pub exploration: f64,
 }
 
 /// Cheap to clone: one `Arc`.
