@@ -19,6 +19,13 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >&2
 fi
 
+# Python for the notebooks' headless run (nbclient and what the notebooks import, from PyPI).
+if [ ! -x target/nb-venv/bin/python ] || ! target/nb-venv/bin/python -c "import nbclient, ipykernel, pandas, matplotlib" 2>/dev/null; then
+  echo "installing the notebook runner into target/nb-venv (pip)" >&2
+  python3 -m venv target/nb-venv >&2 || { apt-get install -y -qq python3-venv >&2 && python3 -m venv target/nb-venv >&2; }
+  target/nb-venv/bin/pip install -q nbclient nbformat ipykernel pandas matplotlib >&2
+fi
+
 # A real PostgreSQL for the server tests (LEADCAST_TEST_PG); each test makes its own database.
 pg=$(bash scripts/pg.sh)
 pg_dir=${pg%% *}
