@@ -9,9 +9,9 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 def nb(cells):
     return {
         "cells": [
-            {"cell_type": kind, "metadata": {}, "source": src.strip("\n").splitlines(keepends=True),
+            {"cell_type": kind, "id": f"cell-{i}", "metadata": {}, "source": src.strip("\n").splitlines(keepends=True),
              **({"outputs": [], "execution_count": None} if kind == "code" else {})}
-            for kind, src in cells
+            for i, (kind, src) in enumerate(cells)
         ],
         "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                      "language_info": {"name": "python"}},
