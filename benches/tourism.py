@@ -4,7 +4,8 @@ Data: ../shared/data/tourism/tourism_long.csv (series,period,split,t,value; spli
 Athanasopoulos, Hyndman, Song & Wu (2011). For the quarterly (h=8, season 4) and monthly
 (h=24, season 12) series, runs statsforecast's AutoETS and Theta (n_jobs=1) and
 `leadcast forecast-series` on the same training data, and prints MASE (scaled by the in-sample
-seasonal naive MAE), 80%-interval coverage on the test part, seconds, and speed ratios.
+seasonal naive MAE), 80%-interval coverage on the test part, wall and CPU seconds (the CPU time
+is what is compared: the machine is shared, wall time depends on its load), and the speed ratio.
 
 --validate holds out the last h values of each *training* series instead of using the test
 part: the split used to tune leadcast's choices without looking at the test data.
@@ -13,6 +14,7 @@ Run through benches/tourism.sh (which pins everything to one core with taskset -
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -56,15 +58,18 @@ def run_leadcast(binary, train, h, m, workdir):
     rows = [(sid, t + 1, v) for sid, y in train.items() for t, v in enumerate(y)]
     pd.DataFrame(rows, columns=["series", "t", "value"]).to_csv(inp, index=False)
     start = time.perf_counter()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([binary, "forecast-series", "--input", inp, "--horizon", str(h), "--season", str(m),
                     "--output", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     secs = time.perf_counter() - start
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     res = pd.read_csv(out)
     point, lo, hi = {}, {}, {}
     for sid, g in res.groupby("series"):
         g = g.sort_values("step")
         point[str(sid)], lo[str(sid)], hi[str(sid)] = g.p50.to_numpy(), g.p10.to_numpy(), g.p90.to_numpy()
-    return point, lo, hi, secs
+    return point, lo, hi, secs, cpu
 
 
 def run_statsforecast(model_name, train, h, m):
@@ -75,9 +80,9 @@ def run_statsforecast(model_name, train, h, m):
     df = pd.concat([pd.DataFrame({"unique_id": sid, "ds": np.arange(len(y)), "y": y}) for sid, y in train.items()])
     # Warm-up on one short series so numba's compilation is not counted.
     StatsForecast(models=[make()], freq=1, n_jobs=1).forecast(df=df[df.unique_id == df.unique_id.iloc[0]], h=h, level=[80])
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     fc = StatsForecast(models=[make()], freq=1, n_jobs=1).forecast(df=df, h=h, level=[80])
-    secs = time.perf_counter() - start
+    secs, cpu = time.perf_counter() - start, time.process_time() - cpu0
     fc = fc.reset_index() if "unique_id" not in fc.columns else fc
     point, lo, hi = {}, {}, {}
     for sid, g in fc.groupby("unique_id"):
@@ -85,7 +90,7 @@ def run_statsforecast(model_name, train, h, m):
         point[sid] = g[model_name].to_numpy()
         lo[sid] = g[f"{model_name}-lo-80"].to_numpy()
         hi[sid] = g[f"{model_name}-hi-80"].to_numpy()
-    return point, lo, hi, secs
+    return point, lo, hi, secs, cpu
 
 
 def main():
@@ -98,27 +103,28 @@ def main():
     a = ap.parse_args()
     df = pd.read_csv(os.path.join(a.data, "tourism_long.csv"), dtype={"series": str})
     print(f"tourism ({'validation: last h of train held out' if a.validate else 'test split'}), one core")
-    print(f"{'set':<10} {'method':<22} {'series':>6} {'MASE':>7} {'cov80':>7} {'seconds':>8} {'× faster than AutoETS':>22}")
+    print("| set | method | series | MASE | 80% coverage | wall s | CPU s | × faster than AutoETS (CPU) |")
+    print("|---|---|---|---|---|---|---|---|")
     for freq, h, m in FREQS:
         train, test = split(df, freq, h, a.validate)
         results = []
         snaive = {sid: np.array([y[len(y) - m + (j % m)] for j in range(h)]) for sid, y in train.items()}
         mase, _ = mase_and_coverage(train, test, snaive, None, None, m)
-        results.append(("seasonal naive", mase, float("nan"), float("nan")))
+        results.append(("seasonal naive", mase, float("nan"), float("nan"), float("nan")))
         if not a.skip_statsforecast:
             for name in ["AutoETS", "Theta"]:
-                p, lo, hi, secs = run_statsforecast(name, train, h, m)
+                p, lo, hi, secs, cpu = run_statsforecast(name, train, h, m)
                 mase, cov = mase_and_coverage(train, test, p, lo, hi, m)
-                results.append((f"statsforecast {name}", mase, cov, secs))
+                results.append((f"statsforecast {name}", mase, cov, secs, cpu))
         if not a.skip_leadcast:
             with tempfile.TemporaryDirectory() as wd:
-                p, lo, hi, secs = run_leadcast(a.leadcast, train, h, m, wd)
+                p, lo, hi, secs, cpu = run_leadcast(a.leadcast, train, h, m, wd)
             mase, cov = mase_and_coverage(train, test, p, lo, hi, m)
-            results.append(("leadcast", mase, cov, secs))
-        ets_secs = next((r[3] for r in results if r[0] == "statsforecast AutoETS"), float("nan"))
-        for name, mase, cov, secs in results:
-            ratio = ets_secs / secs if secs == secs and secs > 0 else float("nan")
-            print(f"{freq.lower():<10} {name:<22} {len(train):>6} {mase:>7.3f} {cov:>7.3f} {secs:>8.2f} {ratio:>22.1f}")
+            results.append(("leadcast", mase, cov, secs, cpu))
+        ets_cpu = next((r[4] for r in results if r[0] == "statsforecast AutoETS"), float("nan"))
+        for name, mase, cov, secs, cpu in results:
+            ratio = ets_cpu / cpu if cpu == cpu and cpu > 0 else float("nan")
+            print(f"| {freq.lower()} (h={h}) | {name} | {len(train)} | {mase:.3f} | {cov:.3f} | {secs:.2f} | {cpu:.2f} | {ratio:.1f} |")
         sys.stdout.flush()
 
 

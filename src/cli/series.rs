@@ -59,7 +59,10 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
     let header = r.headers().with_context(|| format!("{file}: reading the header"))?.clone();
     let col = |name: &str| -> Result<usize> {
         header.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name)).with_context(|| {
-            format!("{file}: no column `{name}` (the header is {:?}; expected series,t,value)", header.iter().collect::<Vec<_>>())
+            format!(
+                "{file}: no column `{name}` (the header is {:?}; expected series,t,value)",
+                header.iter().collect::<Vec<_>>()
+            )
         })
     };
     let (cs, ct, cv) = (col("series")?, col("t")?, col("value")?);
@@ -115,7 +118,8 @@ fn arrange(file: &str, name: &str, mut rows: Vec<Row>) -> Result<(Vec<f64>, usiz
     let (coords, unit): (Vec<i64>, &str) = if dates == 0 {
         (rows.iter().map(|r| if let Time::Index(i) = r.t { i } else { 0 }).collect(), "")
     } else {
-        let ds: Vec<NaiveDate> = rows.iter().map(|r| if let Time::Date(d) = r.t { d } else { NaiveDate::MIN }).collect();
+        let ds: Vec<NaiveDate> =
+            rows.iter().map(|r| if let Time::Date(d) = r.t { d } else { NaiveDate::MIN }).collect();
         if ds.iter().all(|d| d.day() == ds[0].day()) {
             (ds.iter().map(|d| d.year() as i64 * 12 + d.month0() as i64).collect(), "month")
         } else {
@@ -177,7 +181,13 @@ pub fn forecast_series(a: ForecastSeriesArgs) -> Result<ExitCode> {
         }
         *methods.entry(f.method.clone()).or_default() += 1;
         for (j, s) in f.steps.iter().enumerate() {
-            out.write_record([name.clone(), (j + 1).to_string(), s.p10.to_string(), s.p50.to_string(), s.p90.to_string()])?;
+            out.write_record([
+                name.clone(),
+                (j + 1).to_string(),
+                s.p10.to_string(),
+                s.p50.to_string(),
+                s.p90.to_string(),
+            ])?;
         }
     }
     out.flush().with_context(|| format!("writing {}", a.output.display()))?;

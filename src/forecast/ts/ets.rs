@@ -150,9 +150,13 @@ pub struct Fit {
     pub sigma2: f64,
     pub log_likelihood: f64,
     pub aicc: f64,
+    /// The optimiser's coordinates of the solution (to restart from).
+    raw: Vec<f64>,
 }
 
-/// Nelder–Mead budget per parameter and relative tolerance on −2 log L.
+/// Nelder–Mead budget per parameter and relative tolerance on −2 log L while comparing models
+/// (on the tourism training data, 25 and 1e-5 gave the same accuracy as 80 and 1e-8 in 40% of
+/// the time; the chosen model is then refined with a longer search).
 pub const NM_EVALS: usize = 25;
 pub const NM_TOL: f64 = 1e-5;
 const ALPHA_LO: f64 = 1e-4;
@@ -221,7 +225,13 @@ fn update(spec: &Spec, p: &Params, st: &mut State, j: usize, y: f64) -> Option<(
 
 /// Runs the model through `y`, calling `visit(t, &state_after_t)`; returns (Σε², Σ ln|k|) or
 /// `None` when inadmissible.
-fn filter(spec: &Spec, p: &Params, init: &State, y: &[f64], mut visit: impl FnMut(usize, &State)) -> Option<(f64, f64)> {
+fn filter(
+    spec: &Spec,
+    p: &Params,
+    init: &State,
+    y: &[f64],
+    mut visit: impl FnMut(usize, &State),
+) -> Option<(f64, f64)> {
     let mut st = init.clone();
     let (mut sse, mut logk) = (0.0, 0.0);
     let m = spec.m.max(1);
@@ -354,6 +364,20 @@ impl Layout {
 /// Fits `spec` to `y` by maximum likelihood; `None` when the series is too short for it or no
 /// admissible parameters were found.
 pub fn fit(spec: Spec, y: &[f64]) -> Option<Fit> {
+    fit_from(spec, y, None, NM_EVALS, NM_TOL)
+}
+
+/// [`fit`] followed by a longer search from where it stopped (for a model used on its own).
+pub fn fit_precise(spec: Spec, y: &[f64]) -> Option<Fit> {
+    let f = fit(spec, y)?;
+    match fit_from(spec, y, Some(&f.raw), 4 * NM_EVALS, 1e-10) {
+        Some(g) if g.aicc <= f.aicc => Some(g),
+        _ => Some(f),
+    }
+}
+
+/// [`fit`] from a given optimiser start (a previous fit's), with a given budget and tolerance.
+fn fit_from(spec: Spec, y: &[f64], start: Option<&[f64]>, evals: usize, tol: f64) -> Option<Fit> {
     let n = y.len();
     let k = spec.n_params();
     if n < k + 2 || (spec.has_season() && n < 2 * spec.m) {
@@ -378,9 +402,13 @@ pub fn fit(spec: Spec, y: &[f64]) -> Option<Fit> {
             None => f64::INFINITY,
         }
     };
-    let (x0, step) = layout.start();
+    let (mut x0, mut step) = layout.start();
+    if let Some(s) = start.filter(|s| s.len() == x0.len()) {
+        x0.copy_from_slice(s);
+        step.iter_mut().for_each(|v| *v = 0.2);
+    }
     let dim = x0.len();
-    let best = nelder_mead(objective, &x0, &step, NM_EVALS * (dim + 1), NM_TOL);
+    let best = nelder_mead(objective, &x0, &step, evals * (dim + 1), tol);
     if !best.value.is_finite() {
         return None;
     }
@@ -396,7 +424,7 @@ pub fn fit(spec: Spec, y: &[f64]) -> Option<Fit> {
     if !aicc.is_finite() || !sigma2.is_finite() {
         return None;
     }
-    Some(Fit { spec, params, initial, last, n, sigma2, log_likelihood, aicc })
+    Some(Fit { spec, params, initial, last, n, sigma2, log_likelihood, aicc, raw: best.x })
 }
 
 /// The admissible candidates for a series (see the module docs for the restrictions).
@@ -423,11 +451,19 @@ pub fn candidates(m: usize, positive: bool, seasonal: bool) -> Vec<Spec> {
     out
 }
 
-/// Fits every admissible model and returns the one with the lowest AICc.
+/// Fits every admissible model (with a short search) and returns the one with the lowest AICc,
+/// its fit then refined by a longer search from where the short one stopped.
 pub fn auto_ets(y: &[f64], m: usize) -> Option<Fit> {
     let positive = y.iter().all(|v| *v > 0.0);
     let seasonal = m > 1 && y.len() >= 2 * m;
-    candidates(m, positive, seasonal).into_iter().filter_map(|s| fit(s, y)).min_by(|a, b| a.aicc.total_cmp(&b.aicc))
+    let best = candidates(m, positive, seasonal)
+        .into_iter()
+        .filter_map(|s| fit(s, y))
+        .min_by(|a, b| a.aicc.total_cmp(&b.aicc))?;
+    match fit_from(best.spec, y, Some(&best.raw), 4 * NM_EVALS, 1e-10) {
+        Some(f) if f.aicc <= best.aicc => Some(f),
+        _ => Some(best),
+    }
 }
 
 impl Fit {
@@ -516,8 +552,8 @@ mod tests {
     }
 
     const OIL: [f64; 18] = [
-        111.0091, 130.8284, 141.2871, 154.2278, 162.7409, 192.1665, 240.7997, 304.2174, 384.0046, 429.6622,
-        359.3169, 437.2519, 468.4008, 424.4353, 487.9794, 509.8284, 506.3473, 340.1842,
+        111.0091, 130.8284, 141.2871, 154.2278, 162.7409, 192.1665, 240.7997, 304.2174, 384.0046, 429.6622, 359.3169,
+        437.2519, 468.4008, 424.4353, 487.9794, 509.8284, 506.3473, 340.1842,
     ];
 
     #[test]

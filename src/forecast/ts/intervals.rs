@@ -14,9 +14,10 @@
 
 use super::{Step, normal_quantile};
 
-/// Widening of the rolling-origin spread, chosen on the training part of the tourism data
-/// (the last horizon of each training series held out; the test part was not used), see
-/// `benches/tourism.sh --validate`.
+/// Widening of the rolling-origin spread, checked on the training part of the tourism data
+/// (the last horizon of each training series held out; the test part was not used, see
+/// `benches/tourism.sh --validate`): with 1.0 the 80% intervals covered 0.797 (quarterly) and
+/// 0.781 (monthly), so no widening is applied.
 pub const WIDEN: f64 = 1.0;
 
 /// Minimum number of errors for a step's spread to be estimated rather than extrapolated.
@@ -85,11 +86,8 @@ pub fn steps(mean: &[f64], model_sd: &[f64], rolling: Option<&[f64]>, log_scale:
             let s = widen * own.max(emp);
             spread_max = spread_max.max(if s.is_finite() { s } else { 0.0 });
             let s = spread_max;
-            let (lo, hi) = if log_scale && f > 0.0 {
-                (f * (-z * s).exp(), f * (z * s).exp())
-            } else {
-                (f - z * s, f + z * s)
-            };
+            let (lo, hi) =
+                if log_scale && f > 0.0 { (f * (-z * s).exp(), f * (z * s).exp()) } else { (f - z * s, f + z * s) };
             let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo.min(f), hi.max(f)) } else { (f, f) };
             Step { p10: lo, p50: f, p90: hi }
         })

@@ -5,14 +5,21 @@
 //! fitted once on the whole series and its states (or regression line) updated through the data
 //! up to the origin — the "fixed parameters, updated origin" scheme of Tashman (2000),
 //! *Out-of-sample tests of forecasting accuracy*, IJF 16(4): cheap enough to use every origin,
-//! not only the last few. The candidate with the lowest mean absolute error over all origins
-//! and steps 1..=h wins; ties and near-ties (within [`TIE`]) go to the combination, whose
+//! not only the last few. The candidate with the lowest mean absolute error over the origins in
+//! the last `4h` observations and steps 1..=h wins; ties (and, with [`TIE`] > 0, near-ties) go to the combination, whose
 //! accuracy is the most robust in the M competitions (Makridakis et al. 2020). The winner's
 //! rolling-origin errors then calibrate its intervals ([`super::intervals`]).
 
 use super::{ets, intervals, naive, theta};
 
-/// Relative margin by which a single model must beat the default combination to be chosen.
+/// The score uses the origins in the last `SCORE_WINDOW × h` observations: recent behaviour
+/// predicts the next `h` better than the whole history (4 chose on the tourism training data,
+/// last horizon held out: MASE 1.885 quarterly and 1.818 monthly against 1.927 and 1.834 with
+/// every origin).
+pub const SCORE_WINDOW: usize = 4;
+
+/// Relative margin by which a single model must beat the default combination to be chosen
+/// (0: on the tourism training data 0.03–0.15 changed MASE by under 1%, in either direction).
 pub const TIE: f64 = 0.0;
 
 /// One candidate: its point forecasts and own standard deviations, and its rolling-origin
@@ -100,7 +107,7 @@ pub fn score(c: &Candidate, y: &[f64], m: usize, h: usize) -> f64 {
     let n = y.len();
     let first = first_origin(n, m);
     let (mut sum, mut count) = (0.0, 0usize);
-    for o in first..n {
+    for o in first.max(n.saturating_sub(SCORE_WINDOW * h))..n {
         for j in 0..h.min(n - o) {
             let f = c.paths[(o - first) * h + j];
             let e = (y[o + j] - f).abs();
