@@ -196,7 +196,11 @@ fn beats_seasonal_naive_on_real_tourism_series_with_sensible_coverage() {
 #[test]
 fn a_series_too_short_for_its_season_falls_back_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write(dir.path(), "in.csv", "series,t,value\nshort,1,10\nshort,2,12\nshort,3,11\nshort,4,13\nshort,5,12\nshort,6,14\n");
+    let input = write(
+        dir.path(),
+        "in.csv",
+        "series,t,value\nshort,1,10\nshort,2,12\nshort,3,11\nshort,4,13\nshort,5,12\nshort,6,14\n",
+    );
     let (code, stderr, rows) = run(&input, "4", Some("4"));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("series short") && stderr.contains("too few for season 4"), "{stderr}");
@@ -243,13 +247,21 @@ fn negative_values_are_forecast_with_additive_models() {
 fn bad_files_stop_with_the_place_named() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &[&str])] = &[
-        ("gap", "series,t,value\na,1,5\na,2,6\na,3,7\na,5,8\na,6,9\n", &["series a", "gap between t = 3 and t = 5", "1 missing"]),
+        (
+            "gap",
+            "series,t,value\na,1,5\na,2,6\na,3,7\na,5,8\na,6,9\n",
+            &["series a", "gap between t = 3 and t = 5", "1 missing"],
+        ),
         (
             "month-gap",
             "series,t,value\nb,2024-01-01,5\nb,2024-02-01,6\nb,2024-03-01,7\nb,2024-05-01,8\n",
             &["series b", "2024-03-01", "2024-05-01"],
         ),
-        ("duplicate", "series,t,value\na,1,5\na,2,6\na,2,7\na,3,8\n", &["series a", "two values for t = 2", "lines 3 and 4"]),
+        (
+            "duplicate",
+            "series,t,value\na,1,5\na,2,6\na,2,7\na,3,8\n",
+            &["series a", "two values for t = 2", "lines 3 and 4"],
+        ),
         ("text", "series,t,value\na,1,5\na,2,abc\n", &["row 2", "column value", "\"abc\""]),
         ("nan", "series,t,value\na,1,5\na,2,NaN\n", &["row 2", "column value", "not a finite number"]),
         ("missing", "series,t,value\na,1,5\na,2,\n", &["row 2", "column value", "missing value"]),
