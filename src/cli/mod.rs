@@ -5,6 +5,7 @@ mod args;
 mod progress;
 mod scoring;
 mod serve;
+mod series;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command};
@@ -38,7 +39,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models(a) => scoring::models(a),
         Command::Backtest(_) => not_built("backtest", 4),
         Command::Forecast(_) => not_built("forecast", 4),
-        Command::ForecastSeries(_) => not_built("forecast-series", 4),
+        Command::ForecastSeries(a) => series::forecast_series(a),
         Command::QuotaPlan(_) => not_built("quota-plan", 4),
         Command::Recommend(_) => not_built("recommend", 5),
         Command::Serve(a) => serve::serve(a),

@@ -1,0 +1,285 @@
+//! `leadcast forecast-series`: output shape and order independence, forecasts of a series whose
+//! future is known, accuracy against the seasonal naive benchmark on real tourism series, and
+//! every kind of bad input (short, constant, zero, negative, gaps, duplicates, non-numbers).
+
+use crate::util::{leadcast, read_csv, shared_data};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs forecast-series; returns (exit code, stderr, output rows).
+fn run(input: &Path, horizon: &str, season: Option<&str>) -> (i32, String, Vec<Vec<String>>) {
+    let out = input.with_extension("out.csv");
+    let _ = std::fs::remove_file(&out);
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec!["forecast-series", "--input", i, "--horizon", horizon, "--output", o];
+    if let Some(s) = season {
+        args.extend(["--season", s]);
+    }
+    let r = leadcast(&args);
+    let rows = if r.code == 0 {
+        let (h, rows) = read_csv(&out);
+        assert_eq!(h, ["series", "step", "p10", "p50", "p90"]);
+        rows
+    } else {
+        Vec::new()
+    };
+    (r.code, r.stderr, rows)
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap()
+}
+
+/// A quarterly pattern on a linear trend with a little deterministic noise.
+fn seasonal(t: usize) -> f64 {
+    let pattern = [1.25, 0.8, 1.05, 0.9];
+    (200.0 + 3.0 * t as f64) * pattern[t % 4] + 2.0 * ((t * 7 % 5) as f64 - 2.0)
+}
+
+fn rows_text(rows: &[(String, String, String)]) -> String {
+    let mut s = String::from("series,t,value\n");
+    for (a, b, c) in rows {
+        writeln!(s, "{a},{b},{c}").unwrap();
+    }
+    s
+}
+
+fn sample_rows() -> Vec<(String, String, String)> {
+    let mut rows = Vec::new();
+    for t in 0..40 {
+        rows.push(("north".to_string(), (t + 1).to_string(), format!("{:.3}", seasonal(t))));
+    }
+    for t in 0..30 {
+        rows.push(("south".to_string(), (t + 1).to_string(), format!("{}", 50.0 + (t as f64 * 1.3).sin() * 5.0)));
+    }
+    rows
+}
+
+#[test]
+fn output_has_every_series_and_step_in_order_with_ordered_quantiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", &rows_text(&sample_rows()));
+    let (code, stderr, rows) = run(&input, "6", Some("4"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(rows.len(), 12);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], if i < 6 { "north" } else { "south" });
+        assert_eq!(r[1], (i % 6 + 1).to_string());
+        let (lo, mid, hi) = (num(&r[2]), num(&r[3]), num(&r[4]));
+        assert!(lo.is_finite() && mid.is_finite() && hi.is_finite());
+        assert!(lo <= mid && mid <= hi, "{r:?}");
+    }
+}
+
+#[test]
+fn row_order_does_not_change_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = sample_rows();
+    let a = write(dir.path(), "a.csv", &rows_text(&rows));
+    // Reversed, then interleaved: every series' rows out of order and mixed.
+    let mut shuffled: Vec<_> = rows.iter().rev().cloned().collect();
+    let half = shuffled.len() / 2;
+    let (x, y) = shuffled.split_at_mut(half);
+    let mixed: Vec<_> = x.iter().zip(y.iter()).flat_map(|(p, q)| [q.clone(), p.clone()]).collect();
+    let b = write(dir.path(), "b.csv", &rows_text(&mixed));
+    let (ca, ea, ra) = run(&a, "8", Some("4"));
+    let (cb, eb, rb) = run(&b, "8", Some("4"));
+    assert_eq!((ca, cb), (0, 0), "{ea}{eb}");
+    assert_eq!(ra, rb);
+}
+
+#[test]
+fn a_clean_seasonal_series_is_forecast_close_to_its_known_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (0..48).map(|t| ("s".to_string(), t.to_string(), format!("{:.4}", seasonal(t)))).collect();
+    let input = write(dir.path(), "in.csv", &rows_text(&rows));
+    let (code, stderr, out) = run(&input, "8", Some("4"));
+    assert_eq!(code, 0, "{stderr}");
+    for (j, r) in out.iter().enumerate() {
+        let truth = seasonal(48 + j);
+        let p50 = num(&r[3]);
+        assert!((p50 - truth).abs() < 0.03 * truth, "step {}: {p50} vs {truth}", j + 1);
+        assert!(num(&r[2]) < p50 && p50 < num(&r[4]), "a noisy series has a spread: {r:?}");
+    }
+}
+
+#[test]
+fn monthly_dates_give_the_same_forecast_as_indices_with_season_12() {
+    let dir = tempfile::tempdir().unwrap();
+    let y: Vec<f64> = (0..60).map(|t| 100.0 + t as f64 + 20.0 * ((t % 12) as f64 / 12.0 * 6.283).sin()).collect();
+    let by_index: Vec<_> = y.iter().enumerate().map(|(t, v)| ("m".into(), t.to_string(), v.to_string())).collect();
+    let by_date: Vec<_> = y
+        .iter()
+        .enumerate()
+        .map(|(t, v)| ("m".into(), format!("{}-{:02}-01", 2015 + t / 12, t % 12 + 1), v.to_string()))
+        .rev()
+        .collect();
+    let a = write(dir.path(), "a.csv", &rows_text(&by_index));
+    let b = write(dir.path(), "b.csv", &rows_text(&by_date));
+    let (ca, _, ra) = run(&a, "12", Some("12"));
+    let (cb, eb, rb) = run(&b, "12", None);
+    assert_eq!((ca, cb), (0, 0), "{eb}");
+    assert!(eb.contains("season [12]"), "{eb}");
+    assert_eq!(ra, rb);
+}
+
+/// MASE of forecasts scaled by the in-sample seasonal naive MAE (Hyndman & Koehler 2006).
+fn mase(train: &[f64], test: &[f64], f: &[f64], m: usize) -> f64 {
+    let scale: f64 = (m..train.len()).map(|t| (train[t] - train[t - m]).abs()).sum::<f64>() / (train.len() - m) as f64;
+    test.iter().zip(f).map(|(a, b)| (a - b).abs()).sum::<f64>() / test.len() as f64 / scale
+}
+
+#[test]
+fn beats_seasonal_naive_on_real_tourism_series_with_sensible_coverage() {
+    let path = shared_data().join("tourism/tourism_long.csv");
+    let (h, rows) = read_csv(&path);
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (cs, cp, csplit, ct, cv) = (col("series"), col("period"), col("split"), col("t"), col("value"));
+    // The first 80 quarterly series (in file order), train and test parts.
+    let mut names: Vec<String> = Vec::new();
+    let mut data: std::collections::HashMap<String, (Vec<(i64, f64)>, Vec<(i64, f64)>)> = Default::default();
+    for r in &rows {
+        if r[cp] != "QUARTERLY" {
+            continue;
+        }
+        if !data.contains_key(&r[cs]) {
+            if names.len() == 80 {
+                continue;
+            }
+            names.push(r[cs].clone());
+        }
+        let e = data.entry(r[cs].clone()).or_default();
+        let v = (r[ct].parse().unwrap(), r[cv].parse().unwrap());
+        if r[csplit] == "train" { e.0.push(v) } else { e.1.push(v) }
+    }
+    let mut text = String::from("series,t,value\n");
+    for n in &names {
+        for (t, v) in &data[n].0 {
+            writeln!(text, "{n},{t},{v}").unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "tourism.csv", &text);
+    let (code, stderr, out) = run(&input, "8", Some("4"));
+    assert_eq!(code, 0, "{stderr}");
+    let (mut ours, mut naive, mut inside, mut total) = (0.0, 0.0, 0usize, 0usize);
+    for n in &names {
+        let mut tr = data[n].0.clone();
+        let mut te = data[n].1.clone();
+        tr.sort_by_key(|x| x.0);
+        te.sort_by_key(|x| x.0);
+        let train: Vec<f64> = tr.iter().map(|x| x.1).collect();
+        let test: Vec<f64> = te.iter().map(|x| x.1).take(8).collect();
+        let mine: Vec<&Vec<String>> = out.iter().filter(|r| &r[0] == n).collect();
+        assert_eq!(mine.len(), 8);
+        let p50: Vec<f64> = mine.iter().map(|r| num(&r[3])).collect();
+        let sn: Vec<f64> = (0..8).map(|j| train[train.len() - 4 + j % 4]).collect();
+        ours += mase(&train, &test, &p50, 4);
+        naive += mase(&train, &test, &sn, 4);
+        for (r, y) in mine.iter().zip(&test) {
+            inside += usize::from(num(&r[2]) <= *y && *y <= num(&r[4]));
+            total += 1;
+        }
+    }
+    let k = names.len() as f64;
+    let coverage = inside as f64 / total as f64;
+    assert!(ours / k < naive / k, "MASE {} vs seasonal naive {}", ours / k, naive / k);
+    assert!((0.65..=0.95).contains(&coverage), "80% intervals cover {coverage}");
+}
+
+#[test]
+fn a_series_too_short_for_its_season_falls_back_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.csv",
+        "series,t,value\nshort,1,10\nshort,2,12\nshort,3,11\nshort,4,13\nshort,5,12\nshort,6,14\n",
+    );
+    let (code, stderr, rows) = run(&input, "4", Some("4"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("series short") && stderr.contains("too few for season 4"), "{stderr}");
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| num(&r[2]) <= num(&r[3]) && num(&r[3]) <= num(&r[4])));
+}
+
+#[test]
+fn constant_and_zero_series_forecast_their_value_with_no_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("series,t,value\n");
+    for t in 1..=20 {
+        writeln!(text, "flat,{t},42.5\nzero,{t},0").unwrap();
+    }
+    let input = write(dir.path(), "in.csv", &text);
+    let (code, stderr, rows) = run(&input, "5", Some("4"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("series flat: constant series"), "{stderr}");
+    for r in rows {
+        let v = if r[0] == "flat" { 42.5 } else { 0.0 };
+        assert_eq!((num(&r[2]), num(&r[3]), num(&r[4])), (v, v, v), "{r:?}");
+    }
+}
+
+#[test]
+fn negative_values_are_forecast_with_additive_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("series,t,value\n");
+    for t in 0..32 {
+        writeln!(text, "profit,{t},{}", seasonal(t) - 260.0).unwrap();
+    }
+    let input = write(dir.path(), "in.csv", &text);
+    let (code, stderr, rows) = run(&input, "8", Some("4"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("multiplicative models excluded"), "{stderr}");
+    for (j, r) in rows.iter().enumerate() {
+        let truth = seasonal(32 + j) - 260.0;
+        assert!(num(&r[2]) <= num(&r[3]) && num(&r[3]) <= num(&r[4]));
+        assert!((num(&r[3]) - truth).abs() < 25.0, "step {}: {} vs {truth}", j + 1, r[3]);
+    }
+}
+
+#[test]
+fn bad_files_stop_with_the_place_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "gap",
+            "series,t,value\na,1,5\na,2,6\na,3,7\na,5,8\na,6,9\n",
+            &["series a", "gap between t = 3 and t = 5", "1 missing"],
+        ),
+        (
+            "month-gap",
+            "series,t,value\nb,2024-01-01,5\nb,2024-02-01,6\nb,2024-03-01,7\nb,2024-05-01,8\n",
+            &["series b", "2024-03-01", "2024-05-01"],
+        ),
+        (
+            "duplicate",
+            "series,t,value\na,1,5\na,2,6\na,2,7\na,3,8\n",
+            &["series a", "two values for t = 2", "lines 3 and 4"],
+        ),
+        ("text", "series,t,value\na,1,5\na,2,abc\n", &["row 2", "column value", "\"abc\""]),
+        ("nan", "series,t,value\na,1,5\na,2,NaN\n", &["row 2", "column value", "not a finite number"]),
+        ("missing", "series,t,value\na,1,5\na,2,\n", &["row 2", "column value", "missing value"]),
+        ("bad-t", "series,t,value\na,1,5\na,yesterday,6\n", &["row 2", "column t", "yesterday"]),
+        ("no-column", "name,t,value\na,1,5\n", &["no column `series`"]),
+        ("empty", "series,t,value\n", &["no data rows"]),
+    ];
+    for (name, text, want) in cases {
+        let input = write(dir.path(), &format!("{name}.csv"), text);
+        let (code, stderr, _) = run(&input, "3", Some("1"));
+        assert_ne!(code, 0, "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        for w in *want {
+            assert!(stderr.contains(w), "{name}: {w:?} not in {stderr}");
+        }
+    }
+    let ok = write(dir.path(), "ok.csv", "series,t,value\na,1,5\na,2,6\n");
+    let (code, stderr, _) = run(&ok, "0", None);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--horizon"), "{stderr}");
+}
