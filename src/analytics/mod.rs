@@ -2,7 +2,7 @@
 //! effectiveness (评估渠道引流效能), team efficiency (团队效能对比), the rep scorecard
 //! (绩效考核表), customer tiers (ABC and RFM) and collection (回款).
 //!
-//! Entry point: [`Analytics::new`] indexes a dataset once (a few milliseconds on `data/sample`),
+//! Entry point: [`Analytics::new`] indexes a dataset once (one pass over each table),
 //! [`Analytics::period`] resolves the period the user asked for, then one method per analysis
 //! returns a plain serde-serialisable report — the CLI prints it, the HTTP layer returns it as
 //! JSON. Nothing here reads files, prints or looks at the clock.
