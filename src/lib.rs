@@ -5,6 +5,7 @@
 //! sales organisation with ground truth). The CLI in `src/main.rs` is a thin shell over these
 //! calls; see README.md, "Architecture", for the codemap and its invariants.
 
+pub mod analytics;
 pub mod catalog;
 pub mod data;
 pub mod domain;

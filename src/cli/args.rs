@@ -73,6 +73,11 @@ pub enum Command {
         after_help = "Examples:\n  leadcast models list --models models\n  leadcast models rollback scoring --models models"
     )]
     Models(ModelsArgs),
+    /// Funnel, channel, team, scorecard, customer-tier and collection analytics for a period.
+    #[command(
+        after_help = "Examples:\n  leadcast analytics funnel --data data/sample --by source\n  leadcast analytics scorecard --data data/sample --period 2026Q3 --sort completion"
+    )]
+    Analytics(super::analytics::AnalyticsArgs),
     /// Serve the HTTP API and the dashboard.
     #[command(after_help = "Example:\n  leadcast serve --models models --addr 127.0.0.1:8080")]
     Serve(ServeArgs),

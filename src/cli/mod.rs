@@ -1,6 +1,7 @@
 //! The command line: `main` parses (`args`), `run` dispatches to the library, errors are
 //! printed once with their context chain and a hint. Commands print; the library never does.
 
+mod analytics;
 mod args;
 mod progress;
 mod scoring;
@@ -37,6 +38,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Evaluate(a) => scoring::evaluate(a),
         Command::Score(a) => scoring::score(a),
         Command::Models(a) => scoring::models(a),
+        Command::Analytics(a) => analytics::run(a),
         Command::Backtest(_) => not_built("backtest", 4),
         Command::Forecast(_) => not_built("forecast", 4),
         Command::ForecastSeries(a) => series::forecast_series(a),

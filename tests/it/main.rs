@@ -1,6 +1,7 @@
 //! leadcast's integration tests: one binary, a module per area. They run the real `leadcast`
 //! binary on real files (and the real shared data sets beside the project).
 
+mod analytics;
 mod bad_input;
 mod catalog;
 mod forecast_series;
