@@ -13,5 +13,6 @@ pub mod forecast;
 pub mod registry;
 pub mod score;
 pub mod sim;
+pub mod talktrack;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 mod args;
 mod progress;
 mod scoring;
+mod talktrack;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command};
@@ -39,7 +40,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Forecast(_) => not_built("forecast", 4),
         Command::ForecastSeries(_) => not_built("forecast-series", 4),
         Command::QuotaPlan(_) => not_built("quota-plan", 4),
-        Command::Recommend(_) => not_built("recommend", 5),
+        Command::Recommend(a) => talktrack::recommend(a),
         Command::Serve(_) => not_built("serve", 6),
     }
 }

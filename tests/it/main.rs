@@ -7,4 +7,5 @@ mod generate;
 mod import;
 mod loader_fuzz;
 mod scoring;
+mod talktrack;
 mod util;
