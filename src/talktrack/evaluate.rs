@@ -303,9 +303,11 @@ pub fn off_policy(
 /// One context of the truth, judged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContextResult {
+    #[serde(with = "super::wire::stage")]
     pub stage: Stage,
     pub persona: String,
     pub industry: String,
+    #[serde(with = "super::wire::objection")]
     pub objection: Option<Objection>,
     pub touches: f64,
     pub chosen: String,
