@@ -15,5 +15,6 @@ pub mod registry;
 pub mod score;
 pub mod serve;
 pub mod sim;
+pub mod talktrack;
 
 pub use error::{Error, Result};

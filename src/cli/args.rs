@@ -185,6 +185,10 @@ pub struct TrainArgs {
     /// The model directory.
     #[arg(long)]
     pub models: PathBuf,
+    /// talktrack: a feedback CSV to replay after the activities
+    /// (decision_id,at,stage,persona,industry,objection,talk_track_id,outcome).
+    #[arg(long)]
+    pub feedback: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +211,12 @@ pub struct EvaluateArgs {
     /// Where to write the report (metrics.json, gains.csv, SVG curves, index.html).
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// talktrack: decisions in the online simulation against the truth.
+    #[arg(long, default_value_t = 50_000)]
+    pub decisions: usize,
+    /// talktrack: seed of the online simulation.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +308,15 @@ pub struct RecommendArgs {
     pub input: Option<PathBuf>,
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Exploration level: 0 = always the best estimate, 1 = Thompson sampling, more = wider.
+    #[arg(long, default_value_t = 0.0)]
+    pub exploration: f64,
+    /// Seed of the exploration draw and the decision ID (default: from the clock).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the answer (with the decision to log) as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

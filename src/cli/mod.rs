@@ -7,6 +7,7 @@ mod progress;
 mod scoring;
 mod serve;
 mod series;
+mod talktrack;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command};
@@ -43,7 +44,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Forecast(_) => not_built("forecast", 4),
         Command::ForecastSeries(a) => series::forecast_series(a),
         Command::QuotaPlan(_) => not_built("quota-plan", 4),
-        Command::Recommend(_) => not_built("recommend", 5),
+        Command::Recommend(a) => talktrack::recommend(a),
         Command::Serve(a) => serve::serve(a),
     }
 }

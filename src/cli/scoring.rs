@@ -20,7 +20,7 @@ fn separator(sep: &Option<String>) -> Result<Option<u8>> {
 }
 
 /// Loads a data directory and stops with every problem printed when it is invalid.
-fn checked_data(dir: &Path) -> Result<leadcast::domain::Dataset> {
+pub(super) fn checked_data(dir: &Path) -> Result<leadcast::domain::Dataset> {
     let checked = data::check_dir(dir, None);
     if checked.problems.has_errors() {
         for l in checked.problems.summarize(10) {
@@ -82,6 +82,8 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
     let choice: ModelChoice = a.model.parse().map_err(anyhow::Error::msg)?;
     let registry = Registry::new(&a.models);
     match (a.kind, &a.data, &a.input) {
+        (ModelKind::Talktrack, Some(dir), None) => super::talktrack::train(&a, dir, None).map(|_| ExitCode::SUCCESS),
+        (ModelKind::Talktrack, _, _) => bail!("train talktrack needs --data DIR (a contract directory)"),
         (ModelKind::Scoring, None, Some(input)) => {
             let (Some(target), Some(positive)) = (&a.target, &a.positive) else {
                 bail!("--input needs --target COL and --positive VALUE (e.g. --target y --positive yes)");
@@ -131,8 +133,9 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                 summary(kind, version, &a.models, rep, &model.validation);
             }
             if matches!(a.kind, ModelKind::All) {
+                super::talktrack::train(&a, dir, Some(&ds))?;
                 eprintln!(
-                    "leadcast train all: the forecast and talktrack models are not built yet (issues 4 and 5); trained scoring and opportunity"
+                    "leadcast train all: the forecast model is not built yet (issue 4); trained scoring, opportunity and talktrack"
                 );
                 return Ok(ExitCode::from(2));
             }
@@ -165,6 +168,7 @@ fn labels(table: &Table, model: &score::model::ScoringModel) -> Result<(Table, V
 
 pub fn evaluate(a: args::EvaluateArgs) -> Result<ExitCode> {
     let kind = match a.kind {
+        ModelKind::Talktrack => return super::talktrack::evaluate(a),
         ModelKind::Scoring => "scoring",
         ModelKind::Opportunity => "opportunity",
         other => {

@@ -12,4 +12,5 @@ mod scoring;
 mod serve;
 mod serve_fuzz;
 mod server;
+mod talktrack;
 mod util;
