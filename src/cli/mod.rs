@@ -2,6 +2,7 @@
 //! printed once with their context chain and a hint. Commands print; the library never does.
 
 mod args;
+mod forecast;
 mod progress;
 mod scoring;
 
@@ -35,10 +36,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Evaluate(a) => scoring::evaluate(a),
         Command::Score(a) => scoring::score(a),
         Command::Models(a) => scoring::models(a),
-        Command::Backtest(_) => not_built("backtest", 4),
-        Command::Forecast(_) => not_built("forecast", 4),
+        Command::Backtest(a) => forecast::backtest(a),
+        Command::Forecast(a) => forecast::forecast(a),
         Command::ForecastSeries(_) => not_built("forecast-series", 4),
-        Command::QuotaPlan(_) => not_built("quota-plan", 4),
+        Command::QuotaPlan(a) => forecast::quota_plan(a),
         Command::Recommend(_) => not_built("recommend", 5),
         Command::Serve(_) => not_built("serve", 6),
     }

@@ -131,15 +131,13 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                 summary(kind, version, &a.models, rep, &model.validation);
             }
             if matches!(a.kind, ModelKind::All) {
-                eprintln!(
-                    "leadcast train all: the forecast and talktrack models are not built yet (issues 4 and 5); trained scoring and opportunity"
-                );
-                return Ok(ExitCode::from(2));
+                super::forecast::train(&ds, dir, &a.models)?;
             }
             Ok(ExitCode::SUCCESS)
         }
+        (ModelKind::Forecast, Some(dir), None) => super::forecast::train_cmd(dir, &a.models),
         (ModelKind::Scoring, None, None) => bail!("give --data DIR (a contract directory) or --input FILE (any table)"),
-        (ModelKind::Opportunity | ModelKind::All, _, _) => {
+        (ModelKind::Opportunity | ModelKind::All | ModelKind::Forecast, _, _) => {
             bail!("train {:?} needs --data DIR (a contract directory)", a.kind)
         }
         (ModelKind::Scoring, Some(_), Some(_)) => bail!("give --data or --input, not both"),

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod catalog;
+mod forecast;
 mod generate;
 mod import;
 mod loader_fuzz;
