@@ -227,6 +227,13 @@ pub struct BacktestArgs {
     pub periods: u32,
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// quarter or month (default: quarter, or month when the data holds under two years).
+    #[arg(long)]
+    pub grain: Option<String>,
+    /// Win probabilities at each origin: `model` retrains the opportunity model on the data cut
+    /// at the origin (what serving uses), `empirical` uses win rates by stage and age (faster).
+    #[arg(long, default_value = "model")]
+    pub win: String,
 }
 
 #[derive(Debug, Args)]
@@ -264,6 +271,9 @@ pub struct ForecastArgs {
     pub by: Option<String>,
     #[arg(long, default_value = "table")]
     pub format: String,
+    /// Only this group (a rep id, team, region or product of the --by level).
+    #[arg(long)]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +296,23 @@ pub struct QuotaPlanArgs {
     pub period: String,
     #[arg(long)]
     pub target: f64,
+    /// Smallest quota of a region / team / rep (an amount).
+    #[arg(long)]
+    pub region_floor: Option<f64>,
+    #[arg(long)]
+    pub region_cap: Option<f64>,
+    #[arg(long)]
+    pub team_floor: Option<f64>,
+    #[arg(long)]
+    pub team_cap: Option<f64>,
+    #[arg(long)]
+    pub rep_floor: Option<f64>,
+    /// Largest quota of a rep (an amount); likewise --region-cap and --team-cap.
+    #[arg(long)]
+    pub rep_cap: Option<f64>,
+    /// table, json or csv.
+    #[arg(long, default_value = "table")]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

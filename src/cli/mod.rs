@@ -3,6 +3,7 @@
 
 mod analytics;
 mod args;
+mod forecast;
 mod progress;
 mod scoring;
 mod serve;
@@ -40,10 +41,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(a) => scoring::score(a),
         Command::Models(a) => scoring::models(a),
         Command::Analytics(a) => analytics::run(a),
-        Command::Backtest(_) => not_built("backtest", 4),
-        Command::Forecast(_) => not_built("forecast", 4),
+        Command::Backtest(a) => forecast::backtest(a),
+        Command::Forecast(a) => forecast::forecast(a),
         Command::ForecastSeries(a) => series::forecast_series(a),
-        Command::QuotaPlan(_) => not_built("quota-plan", 4),
+        Command::QuotaPlan(a) => forecast::quota_plan(a),
         Command::Recommend(a) => talktrack::recommend(a),
         Command::Serve(a) => serve::serve(a),
     }

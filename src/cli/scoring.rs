@@ -134,15 +134,13 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
             }
             if matches!(a.kind, ModelKind::All) {
                 super::talktrack::train(&a, dir, Some(&ds))?;
-                eprintln!(
-                    "leadcast train all: the forecast model is not built yet (issue 4); trained scoring, opportunity and talktrack"
-                );
-                return Ok(ExitCode::from(2));
+                super::forecast::train(&ds, dir, &a.models)?;
             }
             Ok(ExitCode::SUCCESS)
         }
+        (ModelKind::Forecast, Some(dir), None) => super::forecast::train_cmd(dir, &a.models),
         (ModelKind::Scoring, None, None) => bail!("give --data DIR (a contract directory) or --input FILE (any table)"),
-        (ModelKind::Opportunity | ModelKind::All, _, _) => {
+        (ModelKind::Opportunity | ModelKind::All | ModelKind::Forecast, _, _) => {
             bail!("train {:?} needs --data DIR (a contract directory)", a.kind)
         }
         (ModelKind::Scoring, Some(_), Some(_)) => bail!("give --data or --input, not both"),

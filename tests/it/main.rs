@@ -4,6 +4,7 @@
 mod analytics;
 mod bad_input;
 mod catalog;
+mod forecast;
 mod forecast_series;
 mod generate;
 mod import;

@@ -1,0 +1,386 @@
+//! `train forecast`, `forecast`, `quota-plan` and `backtest`: argument checks, then library
+//! calls, then printing.
+
+use super::args::{BacktestArgs, ForecastArgs, QuotaPlanArgs};
+use super::progress::Progress;
+use anyhow::{Context, Result, bail};
+use leadcast::domain::Dataset;
+use leadcast::forecast::{self, ForecastModel, Grain, Level, PlanLimits, backtest};
+use leadcast::registry::Registry;
+use leadcast::score;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Loads a data directory and stops with every problem printed when it is invalid.
+fn checked_data(dir: &Path) -> Result<Dataset> {
+    let checked = leadcast::data::check_dir(dir, None);
+    if checked.problems.has_errors() {
+        for l in checked.problems.summarize(10) {
+            eprintln!("{l}");
+        }
+        bail!(
+            "{} has {} error(s); nothing was done (run `leadcast validate --data {}` for the full list)",
+            dir.display(),
+            checked.problems.error_count(),
+            dir.display()
+        );
+    }
+    Ok(checked.dataset)
+}
+
+/// `leadcast train forecast --data DIR --models DIR` (also the last step of `train all`).
+pub fn train(ds: &Dataset, dir: &Path, models: &Path) -> Result<()> {
+    let registry = Registry::new(models);
+    let opportunity = match registry.current("opportunity")? {
+        Some(_) => Some(score::load(&registry, "opportunity").context("loading the opportunity model")?),
+        None => None,
+    };
+    let fp = score::fingerprint(&score::table_files(dir))?;
+    let mut notes = Vec::new();
+    if let Some((v, _)) = &opportunity {
+        let meta = registry.read_current("opportunity", "metadata.json").ok();
+        let same = meta
+            .and_then(|(_, b)| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|m| m["data_fingerprint"].as_str().map(|f| f == fp));
+        if same == Some(false) {
+            notes.push(format!(
+                "the opportunity model {v} was trained on other data than {}: retrain it for consistent win probabilities",
+                dir.display()
+            ));
+        }
+    }
+    let p = Progress::start("training the forecast model".to_string());
+    let trained = forecast::train(ds, opportunity.as_ref().map(|(_, m)| m), backtest::WinMode::Empirical, &|s| {
+        p.step(s.to_string())
+    })?;
+    let version = forecast::save(
+        &registry,
+        &trained,
+        &dir.display().to_string(),
+        &fp,
+        opportunity.as_ref().map(|(v, _)| v.as_str()),
+    )?;
+    p.finish();
+    let m = &trained.model;
+    println!("── forecast model {version} ──");
+    println!(
+        "as of {}: {} reps, {} won deals in the history, {} open deals ({:.0} in pipeline); win probabilities: {}",
+        m.as_of,
+        m.org.len(),
+        m.won.len(),
+        m.open.len(),
+        m.open.iter().map(|o| o.amount).sum::<f64>(),
+        m.win_source
+    );
+    for b in &trained.backtests {
+        let company = b.levels.iter().find(|l| l.level == Level::Company);
+        println!(
+            "{} backtest over {} origins: pipeline weight {:.2}; company WAPE {:.1}%, 80% coverage of reps {:.0}%",
+            b.grain.as_str(),
+            b.origins.len(),
+            b.weight,
+            company.map_or(0.0, |c| 100.0 * c.wape),
+            b.levels.iter().find(|l| l.level == Level::Rep).map_or(0.0, |c| 100.0 * c.coverage80)
+        );
+    }
+    for n in notes.iter().chain(&trained.notes) {
+        println!("note: {n}");
+    }
+    let (first, last) = m.periods(Grain::Quarter);
+    println!("forecasts cover {first} through {last} (or the months in them)");
+    println!("files: {}", models.join("forecast").join(&version).display());
+    Ok(())
+}
+
+/// `train forecast` on its own.
+pub fn train_cmd(dir: &Path, models: &Path) -> Result<ExitCode> {
+    let ds = checked_data(dir)?;
+    train(&ds, dir, models)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A library error as one line: the cause, then what to do.
+fn hint<T>(r: leadcast::Result<T>, hint: &str) -> Result<T> {
+    r.map_err(|e| anyhow::anyhow!("{e}\nhint: {hint}"))
+}
+
+fn load(models: &Path) -> Result<ForecastModel> {
+    hint(
+        ForecastModel::load(&Registry::new(models)),
+        "train one with `leadcast train forecast --data DIR --models DIR` (or `train all`)",
+    )
+}
+
+fn fmt_opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".to_string(), |x| format!("{x:.digits$}"))
+}
+
+pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
+    let by: Level = a.by.as_deref().unwrap_or("company").parse()?;
+    let format = a.format.as_str();
+    if !matches!(format, "table" | "json" | "csv") {
+        bail!("--format must be table, json or csv, got {format:?}");
+    }
+    let m = load(&a.models)?;
+    let period = hint(m.period(&a.period), "ask for the current period of the data or one after it")?;
+    let sim = m.simulate(period, &m.open)?;
+    let mut rev = m.revenue_rows(&sim, by);
+    let mut quota = (by != Level::Product).then(|| m.quota_rows(&sim, by));
+    if let Some(k) = &a.key {
+        rev.rows.retain(|r| &r.key == k);
+        if let Some(q) = quota.as_mut() {
+            q.rows.retain(|r| &r.key == k);
+        }
+        if rev.rows.is_empty() {
+            let keys = m.keys(by);
+            let shown: Vec<&str> = keys.iter().take(12).map(String::as_str).collect();
+            bail!(
+                "unknown {by} {k:?} (known: {}{})",
+                shown.join(", "),
+                if keys.len() > shown.len() { ", …" } else { "" }
+            );
+        }
+    }
+    let quota_cols = quota.as_ref().is_some_and(|q| q.rows.iter().any(|r| r.quota.is_some()));
+    match format {
+        "json" => {
+            let mut v = serde_json::to_value(&rev)?;
+            if let Some(q) = &quota {
+                for (row, qr) in v["rows"].as_array_mut().into_iter().flatten().zip(&q.rows) {
+                    let qv = serde_json::to_value(qr)?;
+                    for f in ["quota", "expected_attainment", "p_attain", "gap", "coverage_needed", "coverage"] {
+                        row[f] = qv[f].clone();
+                    }
+                }
+                v["notes"] = serde_json::to_value(&q.notes)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        "csv" => {
+            let mut out = String::from("period,key,closed_to_date,p10,p50,p90,mean,pipeline");
+            if quota_cols {
+                out.push_str(",quota,expected_attainment,p_attain,gap,coverage_needed");
+            }
+            out.push_str(",method\n");
+            for (i, r) in rev.rows.iter().enumerate() {
+                out.push_str(&format!(
+                    "{},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.2}",
+                    rev.period,
+                    csv_field(&r.key),
+                    r.closed_to_date,
+                    r.p10,
+                    r.p50,
+                    r.p90,
+                    r.mean,
+                    r.pipeline
+                ));
+                if let (true, Some(q)) = (quota_cols, quota.as_ref().and_then(|q| q.rows.get(i))) {
+                    out.push_str(&format!(
+                        ",{},{},{},{},{}",
+                        q.quota.map_or(String::new(), |x| format!("{x:.2}")),
+                        q.expected_attainment.map_or(String::new(), |x| format!("{x:.4}")),
+                        q.p_attain.map_or(String::new(), |x| format!("{x:.4}")),
+                        q.gap.map_or(String::new(), |x| format!("{x:.2}")),
+                        q.coverage_needed.map_or(String::new(), |x| format!("{x:.4}")),
+                    ));
+                }
+                out.push_str(&format!(",{}\n", csv_field(&r.method)));
+            }
+            print!("{out}");
+        }
+        _ => {
+            println!("revenue forecast for {} by {by}, as of {} ({} draws)", rev.period, rev.as_of, rev.draws);
+            if let Some(r) = rev.rows.first() {
+                println!("method: {}", r.method);
+            }
+            let mut head = format!(
+                "{:<14} {:>13} {:>13} {:>13} {:>13} {:>13}",
+                by.as_str(),
+                "closed",
+                "P10",
+                "P50",
+                "P90",
+                "pipeline"
+            );
+            if quota_cols {
+                head.push_str(&format!(
+                    " {:>13} {:>7} {:>7} {:>12} {:>9}",
+                    "quota", "attain", "P(≥q)", "gap", "cov.need"
+                ));
+            }
+            println!("{head}");
+            for (i, r) in rev.rows.iter().enumerate() {
+                let mut line = format!(
+                    "{:<14} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>13.0}",
+                    r.key, r.closed_to_date, r.p10, r.p50, r.p90, r.pipeline
+                );
+                if let (true, Some(q)) = (quota_cols, quota.as_ref().and_then(|q| q.rows.get(i))) {
+                    line.push_str(&format!(
+                        " {:>13} {:>7} {:>7} {:>12} {:>9}",
+                        fmt_opt(q.quota, 0),
+                        fmt_opt(q.expected_attainment, 2),
+                        fmt_opt(q.p_attain, 2),
+                        fmt_opt(q.gap, 0),
+                        fmt_opt(q.coverage_needed, 2)
+                    ));
+                }
+                println!("{line}");
+            }
+            let notes = quota.as_ref().map_or(&rev.notes, |q| &q.notes);
+            for n in notes {
+                println!("note: {n}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
+    if !matches!(a.format.as_str(), "table" | "json" | "csv") {
+        bail!("--format must be table, json or csv, got {:?}", a.format);
+    }
+    let m = load(&a.models)?;
+    let limits = PlanLimits {
+        region: forecast::Bound { floor: a.region_floor, cap: a.region_cap },
+        team: forecast::Bound { floor: a.team_floor, cap: a.team_cap },
+        rep: forecast::Bound { floor: a.rep_floor, cap: a.rep_cap },
+    };
+    let plan = hint(
+        m.plan(&a.period, a.target, &limits),
+        "check --period (the current period of the data or one after it) and that floors × units ≤ target ≤ caps × units",
+    )?;
+    match a.format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&plan)?),
+        "csv" => {
+            let mut out = String::from("level,key,parent,capacity,quota,p_attain\n");
+            for r in &plan.rows {
+                out.push_str(&format!(
+                    "{},{},{},{:.2},{:.2},{:.4}\n",
+                    r.level,
+                    csv_field(&r.key),
+                    csv_field(r.parent.as_deref().unwrap_or("")),
+                    r.capacity,
+                    r.quota,
+                    r.p_attain
+                ));
+            }
+            print!("{out}");
+        }
+        _ => {
+            println!(
+                "quota plan for {}: target {:.0} against a forecast capacity of {:.0} (as of {}); P(company ≥ target) = {:.2}",
+                plan.period, plan.target, plan.capacity, plan.as_of, plan.p_attain
+            );
+            println!(
+                "{:<8} {:<14} {:<12} {:>13} {:>13} {:>9}",
+                "level", "key", "parent", "capacity", "quota", "P(≥quota)"
+            );
+            for r in &plan.rows {
+                let indent = match r.level {
+                    Level::Region => "",
+                    Level::Team => "  ",
+                    _ => "    ",
+                };
+                println!(
+                    "{:<8} {:<14} {:<12} {:>13.0} {:>13.0} {:>9.2}",
+                    r.level,
+                    format!("{indent}{}", r.key),
+                    r.parent.as_deref().unwrap_or(""),
+                    r.capacity,
+                    r.quota,
+                    r.p_attain
+                );
+            }
+            for n in &plan.notes {
+                println!("note: {n}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn backtest(a: BacktestArgs) -> Result<ExitCode> {
+    let win = match a.win.as_str() {
+        "model" => backtest::WinMode::Train(score::model::ModelChoice::Auto),
+        "empirical" => backtest::WinMode::Empirical,
+        other => bail!("--win must be model or empirical, got {other:?}"),
+    };
+    let ds = checked_data(&a.data)?;
+    let grain = match a.grain.as_deref() {
+        Some(g) => g.parse::<Grain>()?,
+        None => {
+            // Under two years of bookings: months give the backtest enough origins.
+            let lo = ds.opportunities.iter().filter_map(|o| o.closed_at).min();
+            let hi = ds.opportunities.iter().filter_map(|o| o.closed_at).max();
+            match (lo, hi) {
+                (Some(lo), Some(hi)) if (hi - lo).num_days() < 730 => Grain::Month,
+                _ => Grain::Quarter,
+            }
+        }
+    };
+    let p = Progress::start(format!("backtesting {} {}s of {}", a.periods, grain.as_str(), a.data.display()));
+    let opts = backtest::Options { periods: a.periods as usize, grain, win };
+    let bt = hint(backtest::run(&ds, opts, &|s| p.step(s.to_string())), "lower --periods or use --grain month")?;
+    p.finish();
+    println!(
+        "backtest of {} {}s (win probabilities: {}); pipeline weight learned on all origins: {:.2}",
+        bt.origins.len(),
+        grain.as_str(),
+        bt.win_source,
+        bt.weight
+    );
+    println!("{:<10} {:>8} {:>8} {:>8} {:>13}", "level", "groups", "WAPE", "bias", "80% coverage");
+    for l in &bt.levels {
+        println!(
+            "{:<10} {:>8} {:>7.1}% {:>+7.1}% {:>12.0}%",
+            l.level.as_str(),
+            l.groups,
+            100.0 * l.wape,
+            100.0 * l.bias,
+            100.0 * l.coverage80
+        );
+    }
+    println!("company total by method:");
+    for mm in &bt.methods {
+        println!(
+            "  {:<30} WAPE {:>5.1}%, bias {:>+6.1}%, 80% coverage {:>3.0}%",
+            mm.method,
+            100.0 * mm.wape,
+            100.0 * mm.bias,
+            100.0 * mm.coverage80
+        );
+    }
+    println!(
+        "{:<12} {:<8} {:>6} {:>13} {:>13} {:>13} {:>13}",
+        "origin", "period", "weight", "P10", "P50", "P90", "actual"
+    );
+    for o in &bt.origins {
+        if let Some(r) = o.rows.iter().find(|r| r.level == Level::Company) {
+            println!(
+                "{:<12} {:<8} {:>6.2} {:>13.0} {:>13.0} {:>13.0} {:>13.0}",
+                o.origin.to_string(),
+                o.period,
+                o.weight,
+                r.p10,
+                r.p50,
+                r.p90,
+                r.actual
+            );
+        }
+    }
+    for n in &bt.notes {
+        println!("note: {n}");
+    }
+    if let Some(dir) = &a.report {
+        let title =
+            format!("leadcast forecast backtest of {} ({} {}s)", a.data.display(), bt.origins.len(), grain.as_str());
+        forecast::report::write(dir, &title, &bt)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
+        println!("report: {}", dir.join("index.html").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

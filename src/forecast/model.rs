@@ -1,0 +1,677 @@
+//! The forecast model: everything serving needs to answer "what will we book in this period, per
+//! rep, team, region and product, and who will make quota?", fitted from a contract dataset and
+//! saved as one JSON document.
+//!
+//! A forecast is the pipeline Monte Carlo of [`super::pipeline`] blended with the series view
+//! (a [`super::ts`] forecast of the company's bookings at the period's grain) by quantile
+//! averaging (Vincentization: the blended quantile is the weighted mean of the two views'
+//! quantiles; Lichtendahl, Grushka-Cockayne & Winkler 2013, "Is it better to average
+//! probabilities or quantiles?"), with the pipeline weight learned in rolling-origin backtests.
+//! The blend is applied by scaling every cell's uncertain part draw by draw, so every level
+//! stays a sum of the same draws (coherent roll-ups, joint probabilities).
+//!
+//! Invariants: the same model, period and inputs give the same numbers (seeded draws); no
+//! output holds NaN or infinity (undefined ratios are `null`); an unknown period, level, rep or
+//! owner is an [`Error::InvalidArgument`] whose message names it.
+
+use super::bookings::{self, Grain, Level, RepInfo, Won, steps_between};
+use super::pipeline::{self, CloseModel, Draws, OpenDeal, SimSettings};
+use super::plan::{self, PlanLimits};
+use super::ts;
+use crate::domain::{Dataset, Period, Stage};
+use crate::score::model::ScoringModel;
+use crate::{Error, Result};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How far ahead a forecast may look: the current period and this many after it.
+pub const MAX_AHEAD_QUARTERS: i64 = 3;
+pub const MAX_AHEAD_MONTHS: i64 = 11;
+
+/// A rep's quota for a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaEntry {
+    pub rep: usize,
+    #[serde(with = "super::wire::period")]
+    pub period: Period,
+    pub quota: f64,
+}
+
+/// Weight of the pipeline view in the blend, per grain (the series view gets the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Blend {
+    pub quarter: f64,
+    pub month: f64,
+}
+
+impl Blend {
+    /// Before any backtest: lean on the pipeline.
+    pub const DEFAULT: Blend = Blend { quarter: 0.7, month: 0.7 };
+    /// The pipeline view alone (what backtests compute before blending).
+    pub const PIPELINE_ONLY: Blend = Blend { quarter: 1.0, month: 1.0 };
+
+    pub fn weight(&self, g: Grain) -> f64 {
+        match g {
+            Grain::Quarter => self.quarter,
+            Grain::Month => self.month,
+        }
+        .clamp(0.0, 1.0)
+    }
+}
+
+/// Where open deals' win probabilities come from.
+pub enum WinSource<'a> {
+    /// The opportunity model (scored on the open-pipeline snapshot).
+    Model(&'a ScoringModel),
+    /// The empirical win rate of the deal's stage and age.
+    Empirical,
+}
+
+/// The fitted forecast model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastModel {
+    /// The day the data ends: closed-to-date and the open pipeline are as of this day.
+    pub as_of: NaiveDate,
+    pub org: Vec<RepInfo>,
+    pub quotas: Vec<QuotaEntry>,
+    /// Every won deal of the history.
+    pub won: Vec<Won>,
+    /// The open pipeline as of `as_of`, with win probabilities.
+    pub open: Vec<OpenDeal>,
+    pub close: CloseModel,
+    pub blend: Blend,
+    pub settings: SimSettings,
+    /// `opportunity model <version>` or `empirical stage × age win rates`.
+    pub win_source: String,
+    pub notes: Vec<String>,
+}
+
+/// One group's revenue forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevenueRow {
+    pub key: String,
+    pub closed_to_date: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+    /// The mean of the draws (adds up across groups, unlike P50).
+    pub mean: f64,
+    /// Open pipeline amount of the group (every open deal, whatever its close date).
+    pub pipeline: f64,
+    pub method: String,
+}
+
+/// A revenue forecast for one period, broken down by a level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevenueForecast {
+    pub period: String,
+    pub as_of: NaiveDate,
+    pub level: Level,
+    pub rows: Vec<RevenueRow>,
+    /// The company total's distribution: its 1st, 2nd, …, 99th percentiles.
+    pub distribution: Vec<f64>,
+    pub draws: usize,
+    pub notes: Vec<String>,
+}
+
+/// One group's quota forecast. Ratios are `null` when the group has no quota.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaRow {
+    pub key: String,
+    pub quota: Option<f64>,
+    pub closed_to_date: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+    /// Expected bookings ÷ quota.
+    pub expected_attainment: Option<f64>,
+    /// P(bookings ≥ quota), from the joint draws.
+    pub p_attain: Option<f64>,
+    /// How far the P50 falls short of quota (0 when it reaches it).
+    pub gap: Option<f64>,
+    /// Open pipeline needed, as a multiple of the quota still to close, at the group's
+    /// in-period yield of open pipeline (1 ÷ yield); 0 when nothing is left to close.
+    pub coverage_needed: Option<f64>,
+    /// Open pipeline held, as a multiple of the quota still to close.
+    pub coverage: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaForecast {
+    pub period: String,
+    pub as_of: NaiveDate,
+    pub level: Level,
+    pub rows: Vec<QuotaRow>,
+    pub notes: Vec<String>,
+}
+
+/// One unit of a quota plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanRow {
+    pub level: Level,
+    pub key: String,
+    /// The region of a team, the team of a rep; `null` for regions.
+    pub parent: Option<String>,
+    /// Expected bookings of the unit in the period (the forecast's mean).
+    pub capacity: f64,
+    pub quota: f64,
+    /// P(bookings ≥ quota) at the planned quota, from the joint draws.
+    pub p_attain: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaPlan {
+    pub period: String,
+    pub as_of: NaiveDate,
+    pub target: f64,
+    pub capacity: f64,
+    /// P(company bookings ≥ target).
+    pub p_attain: f64,
+    pub limits: PlanLimits,
+    pub rows: Vec<PlanRow>,
+    pub notes: Vec<String>,
+}
+
+/// An open deal sent by a client for a what-if forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenOpportunity {
+    pub opportunity_id: String,
+    pub owner_id: String,
+    pub product: String,
+    pub amount: f64,
+    #[serde(with = "super::wire::stage")]
+    pub stage: Stage,
+    pub created_at: NaiveDate,
+    /// When absent, the empirical win rate of the stage and age.
+    #[serde(default)]
+    pub win_probability: Option<f64>,
+}
+
+/// A simulated period: draws (blended) and how they were made.
+pub struct Simulated {
+    pub period: Period,
+    pub draws: Draws,
+    pub method: String,
+    pub notes: Vec<String>,
+}
+
+/// Totals of one group over the draws.
+struct Group {
+    closed: f64,
+    totals: Vec<f64>,
+    pipe_expected: f64,
+    pipe_amount: f64,
+}
+
+/// The `q` quantile of sorted values (linear interpolation).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let x = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (i, f) = (x.floor() as usize, x.fract());
+    sorted[i] + f * (sorted[(i + 1).min(sorted.len() - 1)] - sorted[i])
+}
+
+fn sorted(v: &[f64]) -> Vec<f64> {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s
+}
+
+fn round2(x: f64) -> f64 {
+    if x.is_finite() { (x * 100.0).round() / 100.0 } else { 0.0 }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some((x * 10_000.0).round() / 10_000.0)
+}
+
+/// Scales each draw's uncertain part so that the company total becomes the quantile average of
+/// the pipeline draws and the series view (comonotone pairing by rank).
+pub fn blend_draws(draws: &mut Draws, step: &ts::Step, w: f64) {
+    let (c, totals) = draws.totals(|_, _| true);
+    let n = totals.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| totals[a].total_cmp(&totals[b]).then(a.cmp(&b)));
+    let mut k = vec![1.0; n];
+    for (rank, &d) in order.iter().enumerate() {
+        let u = (rank as f64 + 0.5) / n as f64;
+        let t = step.quantile(u).max(c);
+        let b = w * totals[d] + (1.0 - w) * t;
+        let unc = totals[d] - c;
+        if unc > 1e-9 {
+            k[d] = ((b - c) / unc).clamp(0.0, 10.0);
+        }
+    }
+    draws.scale(&k);
+}
+
+impl ForecastModel {
+    /// Fits from `ds` as of `as_of` (normally the data's last day). Nothing after `as_of` may
+    /// be in `ds` (backtests cut it with [`super::snapshot::as_of`]).
+    pub fn fit(ds: &Dataset, as_of: NaiveDate, win: WinSource, blend: Blend) -> Result<ForecastModel> {
+        let org = bookings::org(ds);
+        if org.is_empty() {
+            return Err(Error::InvalidArgument("the reps table has no rows: nothing to forecast".into()));
+        }
+        let won = bookings::won_deals(ds, &org);
+        let close = CloseModel::fit(ds, as_of);
+        let mut notes = Vec::new();
+        let (p, win_source) = match win {
+            WinSource::Model(m) => {
+                let t = crate::score::contract::open_pipeline(ds, as_of);
+                let p = if t.rows == 0 {
+                    Vec::new()
+                } else {
+                    m.predict(&t, false, 0)?.into_iter().map(|r| r.probability).collect()
+                };
+                (Some(p), "opportunity model".to_string())
+            }
+            WinSource::Empirical => (None, "empirical win rates by stage and age".to_string()),
+        };
+        let open = pipeline::open_deals(ds, &org, as_of, &close, p.as_deref());
+        if won.is_empty() {
+            notes.push("the history has no won deals: new business and the series view are empty".into());
+        }
+        let idx: BTreeMap<&str, usize> = org.iter().enumerate().map(|(i, r)| (r.rep_id.as_str(), i)).collect();
+        let quotas = ds
+            .quotas
+            .iter()
+            .filter_map(|q| Some(QuotaEntry { rep: *idx.get(q.rep_id.as_str())?, period: q.period, quota: q.quota }))
+            .collect();
+        Ok(ForecastModel {
+            as_of,
+            org,
+            quotas,
+            won,
+            open,
+            close,
+            blend,
+            settings: SimSettings::default(),
+            win_source,
+            notes,
+        })
+    }
+
+    /// The periods a forecast may be asked for, at a grain: the current one and those after it.
+    pub fn periods(&self, grain: Grain) -> (Period, Period) {
+        let current = grain.period(self.as_of + chrono::Duration::days(1));
+        let ahead = match grain {
+            Grain::Quarter => MAX_AHEAD_QUARTERS,
+            Grain::Month => MAX_AHEAD_MONTHS,
+        };
+        (current, current.offset(ahead as i32))
+    }
+
+    /// Parses and checks a period: it must not be over and not too far ahead.
+    pub fn period(&self, text: &str) -> Result<Period> {
+        let p: Period = text.parse().map_err(Error::InvalidArgument)?;
+        let (first, last) = self.periods(Grain::of_period(p));
+        if p < first {
+            return Err(Error::InvalidArgument(format!(
+                "unknown period {p}: it is over (the data runs to {}); forecasts cover {first} through {last}",
+                self.as_of
+            )));
+        }
+        if p > last {
+            return Err(Error::InvalidArgument(format!(
+                "unknown period {p}: too far ahead of the data (as of {}); forecasts cover {first} through {last}",
+                self.as_of
+            )));
+        }
+        Ok(p)
+    }
+
+    /// The keys of a level's groups (reps, teams, regions, products; `total` for the company).
+    pub fn keys(&self, level: Level) -> Vec<String> {
+        let mut v: Vec<String> = match level {
+            Level::Company => vec!["total".into()],
+            Level::Product => {
+                self.won.iter().map(|w| w.product.clone()).chain(self.open.iter().map(|o| o.product.clone())).collect()
+            }
+            _ => (0..self.org.len()).map(|r| bookings::key(level, &self.org, r, "").to_string()).collect(),
+        };
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The company's bookings series at `grain`, complete periods only: (first period, values).
+    pub fn company_series(&self, grain: Grain) -> Option<(Period, Vec<f64>)> {
+        let last = grain.period(self.as_of + chrono::Duration::days(1)).offset(-1);
+        let first = grain.period(self.won.iter().map(|w| w.closed).min()?);
+        if first > last {
+            return None;
+        }
+        let h = bookings::history(&self.org, &self.won, Level::Company, first, last);
+        Some((first, h.into_iter().next()?.values))
+    }
+
+    /// The series view of `period`: the company series forecast at the period's step.
+    pub fn series_view(&self, period: Period) -> Result<Option<(ts::Step, String, Vec<String>)>> {
+        let grain = Grain::of_period(period);
+        let Some((first, y)) = self.company_series(grain) else { return Ok(None) };
+        if y.len() < 2 {
+            return Ok(None);
+        }
+        let last = first.offset(y.len() as i32 - 1);
+        let h = steps_between(last, period).max(1) as usize;
+        let f = ts::forecast(&y, h, grain.season())?;
+        Ok(f.steps.get(h - 1).map(|s| (*s, f.method.clone(), f.notes.clone())))
+    }
+
+    /// Simulates `period` with the given open pipeline, blended with the series view.
+    pub fn simulate(&self, period: Period, open: &[OpenDeal]) -> Result<Simulated> {
+        let (mut draws, nb) =
+            pipeline::simulate(&self.org, &self.won, open, &self.close, self.as_of, period, self.settings)?;
+        let mut notes = nb.notes;
+        let w = self.blend.weight(Grain::of_period(period));
+        let mut method = format!("pipeline-mc ({})", self.win_source);
+        if w < 1.0 {
+            match self.series_view(period)? {
+                Some((step, m, n)) => {
+                    blend_draws(&mut draws, &step, w);
+                    method = format!("{w:.2} × pipeline-mc ({}) + {:.2} × {m}", self.win_source, 1.0 - w);
+                    notes.extend(n.into_iter().map(|n| format!("series view: {n}")));
+                }
+                None => notes.push("too little history for the series view: pipeline alone".into()),
+            }
+        }
+        Ok(Simulated { period, draws, method, notes })
+    }
+
+    fn groups(&self, draws: &Draws, level: Level, period: Period) -> BTreeMap<String, Group> {
+        let n = draws.n;
+        let mut out: BTreeMap<String, Group> = BTreeMap::new();
+        let blank = || Group { closed: 0.0, totals: vec![0.0; n], pipe_expected: 0.0, pipe_amount: 0.0 };
+        if level != Level::Product {
+            for (r, info) in self.org.iter().enumerate() {
+                if info.hired_at.is_none_or(|h| h <= period.last_day()) || self.quota_of(r, period).is_some() {
+                    out.entry(bookings::key(level, &self.org, r, "").to_string()).or_insert_with(blank);
+                }
+            }
+        }
+        for (c, (rep, product)) in draws.cells.iter().enumerate() {
+            let g = out.entry(bookings::key(level, &self.org, *rep, product).to_string()).or_insert_with(blank);
+            g.closed += draws.closed[c];
+            g.pipe_expected += draws.pipeline_expected[c];
+            g.pipe_amount += draws.pipeline_amount[c];
+            for (t, v) in g.totals.iter_mut().zip(&draws.draws[c]) {
+                *t += v + draws.closed[c];
+            }
+        }
+        out
+    }
+
+    fn quota_of(&self, rep: usize, period: Period) -> Option<f64> {
+        match period {
+            Period::Quarter { .. } => self.quotas.iter().find(|q| q.rep == rep && q.period == period).map(|q| q.quota),
+            Period::Month { .. } => {
+                let q = Period::quarter_of(period.start());
+                self.quotas.iter().find(|e| e.rep == rep && e.period == q).map(|e| e.quota / 3.0)
+            }
+        }
+    }
+
+    /// Converts deals sent by a client; unknown owners are one error naming them all.
+    pub fn open_from(&self, open: &[OpenOpportunity]) -> Result<Vec<OpenDeal>> {
+        let idx: BTreeMap<&str, usize> = self.org.iter().enumerate().map(|(i, r)| (r.rep_id.as_str(), i)).collect();
+        let unknown: Vec<&str> =
+            open.iter().filter(|o| !idx.contains_key(o.owner_id.as_str())).map(|o| o.owner_id.as_str()).collect();
+        if !unknown.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "unknown rep(s) as owner: {} (the model knows {} reps)",
+                unknown.join(", "),
+                self.org.len()
+            )));
+        }
+        open.iter()
+            .enumerate()
+            .map(|(i, o)| {
+                if !(o.amount.is_finite() && o.amount > 0.0) {
+                    return Err(Error::InvalidArgument(format!("open[{i}].amount must be a positive number")));
+                }
+                if let Some(p) = o.win_probability.filter(|p| !(0.0..=1.0).contains(p)) {
+                    return Err(Error::InvalidArgument(format!("open[{i}].win_probability {p} is not in [0, 1]")));
+                }
+                let age = (self.as_of - o.created_at).num_days().max(0);
+                Ok(OpenDeal {
+                    opportunity_id: o.opportunity_id.clone(),
+                    rep: idx[o.owner_id.as_str()],
+                    product: o.product.clone(),
+                    amount: o.amount,
+                    stage: o.stage,
+                    created_at: o.created_at.min(self.as_of),
+                    win_probability: o.win_probability.unwrap_or_else(|| self.close.win_rate(o.stage, age)),
+                })
+            })
+            .collect()
+    }
+
+    /// Revenue forecast of `period` by `by`, on the saved open pipeline.
+    pub fn revenue(&self, period: &str, by: Level) -> Result<RevenueForecast> {
+        let p = self.period(period)?;
+        let sim = self.simulate(p, &self.open)?;
+        Ok(self.revenue_rows(&sim, by))
+    }
+
+    /// Revenue forecast with a client's open pipeline in place of the saved one (what-if).
+    pub fn revenue_for(&self, period: &str, by: Level, open: &[OpenOpportunity]) -> Result<RevenueForecast> {
+        let p = self.period(period)?;
+        let deals = self.open_from(open)?;
+        let sim = self.simulate(p, &deals)?;
+        Ok(self.revenue_rows(&sim, by))
+    }
+
+    /// Revenue rows of a simulated period.
+    pub fn revenue_rows(&self, sim: &Simulated, by: Level) -> RevenueForecast {
+        let rows = self
+            .groups(&sim.draws, by, sim.period)
+            .into_iter()
+            .map(|(key, g)| {
+                let s = sorted(&g.totals);
+                RevenueRow {
+                    key,
+                    closed_to_date: round2(g.closed),
+                    p10: round2(quantile(&s, 0.1)),
+                    p50: round2(quantile(&s, 0.5)),
+                    p90: round2(quantile(&s, 0.9)),
+                    mean: round2(s.iter().sum::<f64>() / s.len().max(1) as f64),
+                    pipeline: round2(g.pipe_amount),
+                    method: sim.method.clone(),
+                }
+            })
+            .collect();
+        let (_, total) = sim.draws.totals(|_, _| true);
+        let s = sorted(&total);
+        RevenueForecast {
+            period: sim.period.to_string(),
+            as_of: self.as_of,
+            level: by,
+            rows,
+            distribution: (1..100).map(|k| round2(quantile(&s, k as f64 / 100.0))).collect(),
+            draws: sim.draws.n,
+            notes: sim.notes.clone(),
+        }
+    }
+
+    /// Quota forecast of `period` at an organisation level.
+    pub fn quota(&self, period: &str, level: Level) -> Result<QuotaForecast> {
+        if level == Level::Product {
+            return Err(Error::InvalidArgument(
+                "quotas exist per rep, team, region and company, not per product".into(),
+            ));
+        }
+        let p = self.period(period)?;
+        let sim = self.simulate(p, &self.open)?;
+        Ok(self.quota_rows(&sim, level))
+    }
+
+    /// Quota rows of a simulated period.
+    pub fn quota_rows(&self, sim: &Simulated, level: Level) -> QuotaForecast {
+        let p = sim.period;
+        let mut quota: BTreeMap<String, f64> = BTreeMap::new();
+        for r in 0..self.org.len() {
+            if let Some(q) = self.quota_of(r, p) {
+                *quota.entry(bookings::key(level, &self.org, r, "").to_string()).or_default() += q;
+            }
+        }
+        let groups = self.groups(&sim.draws, level, p);
+        let all_yield = {
+            let (e, a) = groups.values().fold((0.0, 0.0), |(e, a), g| (e + g.pipe_expected, a + g.pipe_amount));
+            if a > 0.0 { e / a } else { 0.0 }
+        };
+        let mut notes = sim.notes.clone();
+        if quota.is_empty() {
+            notes.push(format!("no quotas for {p} in the data: attainment figures are null"));
+        }
+        if matches!(p, Period::Month { .. }) {
+            notes.push("monthly quotas are a third of the quarter's".into());
+        }
+        let rows = groups
+            .into_iter()
+            .map(|(key, g)| {
+                let s = sorted(&g.totals);
+                let p50 = quantile(&s, 0.5);
+                let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
+                let q = quota.get(&key).copied();
+                let remaining = q.map(|q| (q - g.closed).max(0.0));
+                let yld = if g.pipe_amount > 0.0 { g.pipe_expected / g.pipe_amount } else { all_yield };
+                QuotaRow {
+                    closed_to_date: round2(g.closed),
+                    p10: round2(quantile(&s, 0.1)),
+                    p50: round2(p50),
+                    p90: round2(quantile(&s, 0.9)),
+                    expected_attainment: q.filter(|q| *q > 0.0).and_then(|q| finite(mean / q)),
+                    p_attain: q.map(|q| {
+                        let hit = s.len() - s.partition_point(|v| *v < q);
+                        finite(hit as f64 / s.len().max(1) as f64).unwrap_or(0.0)
+                    }),
+                    gap: q.map(|q| round2((q - p50).max(0.0))),
+                    coverage_needed: remaining.and_then(|r| {
+                        if r <= 0.0 {
+                            Some(0.0)
+                        } else if yld > 0.0 {
+                            finite(1.0 / yld)
+                        } else {
+                            None
+                        }
+                    }),
+                    coverage: remaining.filter(|r| *r > 0.0).and_then(|r| finite(g.pipe_amount / r)),
+                    quota: q,
+                    key,
+                }
+            })
+            .collect();
+        QuotaForecast { period: p.to_string(), as_of: self.as_of, level, rows, notes }
+    }
+
+    /// Splits a company `target` for `period` into region, team and rep quotas in proportion to
+    /// forecast capacity (expected bookings), within `limits`.
+    pub fn plan(&self, period: &str, target: f64, limits: &PlanLimits) -> Result<QuotaPlan> {
+        if !(target.is_finite() && target > 0.0) {
+            return Err(Error::InvalidArgument(format!("the target must be a positive amount, got {target}")));
+        }
+        limits.check()?;
+        let p = self.period(period)?;
+        let sim = self.simulate(p, &self.open)?;
+        let reps = self.groups(&sim.draws, Level::Rep, p);
+        let idx: BTreeMap<&str, usize> = self.org.iter().enumerate().map(|(i, r)| (r.rep_id.as_str(), i)).collect();
+        // Planned units: reps on board by the period's end.
+        let members: Vec<(usize, &Group)> = reps
+            .iter()
+            .filter_map(|(k, g)| {
+                let r = *idx.get(k.as_str())?;
+                self.org[r].hired_at.is_none_or(|h| h <= p.last_day()).then_some((r, g))
+            })
+            .collect();
+        let mean = |g: &Group| g.totals.iter().sum::<f64>() / g.totals.len().max(1) as f64;
+        let n = sim.draws.n;
+        let p_hit = |totals: &[f64], q: f64| totals.iter().filter(|t| **t >= q - 1e-9).count() as f64 / n.max(1) as f64;
+        let add = |acc: &mut Vec<f64>, t: &[f64]| acc.iter_mut().zip(t).for_each(|(a, b)| *a += b);
+        let mut regions: BTreeMap<&str, BTreeMap<&str, Vec<(usize, &Group)>>> = BTreeMap::new();
+        for &(r, g) in &members {
+            regions
+                .entry(self.org[r].region.as_str())
+                .or_default()
+                .entry(self.org[r].team.as_str())
+                .or_default()
+                .push((r, g));
+        }
+        let mut rows = Vec::new();
+        let region_tot: Vec<Vec<f64>> = regions
+            .values()
+            .map(|teams| {
+                let mut t = vec![0.0; n];
+                teams.values().flatten().for_each(|(_, g)| add(&mut t, &g.totals));
+                t
+            })
+            .collect();
+        let region_cap: Vec<f64> = region_tot.iter().map(|t| t.iter().sum::<f64>() / n as f64).collect();
+        let region_q = plan::allocate(target, &region_cap, limits.region, "the regions")?;
+        let mut company = vec![0.0; n];
+        for (((region, teams), rq), (rt, rc)) in regions.iter().zip(&region_q).zip(region_tot.iter().zip(&region_cap)) {
+            add(&mut company, rt);
+            rows.push(PlanRow {
+                level: Level::Region,
+                key: region.to_string(),
+                parent: None,
+                capacity: round2(*rc),
+                quota: round2(*rq),
+                p_attain: p_hit(rt, *rq),
+            });
+            let team_tot: Vec<Vec<f64>> = teams
+                .values()
+                .map(|m| {
+                    let mut t = vec![0.0; n];
+                    m.iter().for_each(|(_, g)| add(&mut t, &g.totals));
+                    t
+                })
+                .collect();
+            let team_cap: Vec<f64> = team_tot.iter().map(|t| t.iter().sum::<f64>() / n as f64).collect();
+            let team_q = plan::allocate(*rq, &team_cap, limits.team, &format!("the teams of region {region}"))?;
+            for (((team, m), tq), (tt, tc)) in teams.iter().zip(&team_q).zip(team_tot.iter().zip(&team_cap)) {
+                rows.push(PlanRow {
+                    level: Level::Team,
+                    key: team.to_string(),
+                    parent: Some(region.to_string()),
+                    capacity: round2(*tc),
+                    quota: round2(*tq),
+                    p_attain: p_hit(tt, *tq),
+                });
+                let caps: Vec<f64> = m.iter().map(|(_, g)| mean(g)).collect();
+                let rep_q = plan::allocate(*tq, &caps, limits.rep, &format!("the reps of team {team}"))?;
+                for ((r, g), q) in m.iter().zip(&rep_q) {
+                    rows.push(PlanRow {
+                        level: Level::Rep,
+                        key: self.org[*r].rep_id.clone(),
+                        parent: Some(team.to_string()),
+                        capacity: round2(mean(g)),
+                        quota: round2(*q),
+                        p_attain: p_hit(&g.totals, *q),
+                    });
+                }
+            }
+        }
+        let capacity = company.iter().sum::<f64>() / n as f64;
+        Ok(QuotaPlan {
+            period: p.to_string(),
+            as_of: self.as_of,
+            target,
+            capacity: round2(capacity),
+            p_attain: p_hit(&company, target),
+            limits: *limits,
+            rows,
+            notes: sim.notes,
+        })
+    }
+
+    /// Loads the current forecast model of a registry.
+    pub fn load(registry: &crate::registry::Registry) -> Result<ForecastModel> {
+        let (version, bytes) = registry.read_current("forecast", "model.json")?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::InvalidArgument(format!("forecast model {version} does not load: {e}")))
+    }
+}

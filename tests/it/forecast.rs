@@ -1,0 +1,384 @@
+//! Revenue and quota forecasting through the real binary (and the library the server calls):
+//! coherent roll-ups, quota plans, backtests that do not peek, intervals against the
+//! simulator's truth, clear errors for unknown periods and reps, the shipped model.
+
+use crate::util::*;
+use leadcast::domain::Period;
+use leadcast::forecast::{ForecastModel, Level, model::quantile};
+use leadcast::registry::Registry;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// A simulated world with every model trained on it, shared by the tests.
+struct World {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    models: PathBuf,
+}
+
+fn world(as_of: &str, seed: u64) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, models) = (dir.path().join("data"), dir.path().join("models"));
+    let r = leadcast(&[
+        "generate",
+        "--out",
+        data.to_str().unwrap(),
+        "--seed",
+        &seed.to_string(),
+        "--leads",
+        "12000",
+        "--reps",
+        "16",
+        "--quarters",
+        "8",
+        "--as-of",
+        as_of,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = leadcast(&["train", "all", "--data", data.to_str().unwrap(), "--models", models.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("forecast model"), "{}", r.stdout);
+    World { _dir: dir, data, models }
+}
+
+/// As of the middle of a quarter: there are bookings closed to date.
+fn mid_quarter() -> &'static World {
+    static W: OnceLock<World> = OnceLock::new();
+    W.get_or_init(|| world("2026-08-15", 11))
+}
+
+/// As of a quarter's end, with the next quarter's truth.
+fn quarter_end() -> &'static World {
+    static W: OnceLock<World> = OnceLock::new();
+    W.get_or_init(|| world("2026-09-30", 12))
+}
+
+fn forecast_json(models: &Path, period: &str, by: &str) -> serde_json::Value {
+    let r = leadcast(&[
+        "forecast",
+        "--models",
+        models.to_str().unwrap(),
+        "--period",
+        period,
+        "--by",
+        by,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+fn rows(v: &serde_json::Value) -> Vec<&serde_json::Value> {
+    v["rows"].as_array().unwrap().iter().collect()
+}
+
+fn f(v: &serde_json::Value, k: &str) -> f64 {
+    v[k].as_f64().unwrap_or_else(|| panic!("{k} missing in {v}"))
+}
+
+#[test]
+fn rollups_are_coherent_and_closed_to_date_matches_the_data() {
+    let w = mid_quarter();
+    let company = forecast_json(&w.models, "2026Q3", "company");
+    let reps = forecast_json(&w.models, "2026Q3", "rep");
+    let c = rows(&company)[0];
+    // Closed to date, computed independently from the opportunities file.
+    let (h, opps) = read_csv(&w.data.join("opportunities.csv"));
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let mut by_rep: BTreeMap<String, f64> = BTreeMap::new();
+    for o in &opps {
+        let closed = &o[col("closed_at")];
+        if o[col("status")] == "won" && closed.as_str() >= "2026-07-01" && closed.as_str() <= "2026-08-15" {
+            *by_rep.entry(o[col("owner_id")].clone()).or_default() += o[col("amount")].parse::<f64>().unwrap();
+        }
+    }
+    let truth_closed: f64 = by_rep.values().sum();
+    assert!(truth_closed > 0.0);
+    assert!((f(c, "closed_to_date") - truth_closed).abs() < 0.05, "{} vs {truth_closed}", c["closed_to_date"]);
+    let rep_closed: f64 = rows(&reps).iter().map(|r| f(r, "closed_to_date")).sum();
+    assert!((rep_closed - truth_closed).abs() < 0.05 * rows(&reps).len() as f64);
+    for r in rows(&reps) {
+        let want = by_rep.get(r["key"].as_str().unwrap()).copied().unwrap_or(0.0);
+        assert!((f(r, "closed_to_date") - want).abs() < 0.01, "{r}");
+        assert!(
+            f(r, "p10") <= f(r, "p50") && f(r, "p50") <= f(r, "p90") && f(r, "p10") >= f(r, "closed_to_date") - 0.01
+        );
+    }
+    // Means add up across levels (P50s need not); the company mean is the sum of the reps'.
+    let rep_mean: f64 = rows(&reps).iter().map(|r| f(r, "mean")).sum();
+    assert!((rep_mean - f(c, "mean")).abs() < 1.0 + 1e-6 * f(c, "mean"), "{rep_mean} vs {}", c["mean"]);
+
+    // Team figures come from the same draws as their reps: sum the reps' draws ourselves.
+    let m = ForecastModel::load(&Registry::new(&w.models)).unwrap();
+    let p: Period = "2026Q3".parse().unwrap();
+    let sim = m.simulate(p, &m.open).unwrap();
+    let teams = m.revenue_rows(&sim, Level::Team);
+    let quotas = m.quota("2026Q3", Level::Team).unwrap();
+    for t in &teams.rows {
+        let mut total = vec![0.0; sim.draws.n];
+        for (c, (rep, _)) in sim.draws.cells.iter().enumerate() {
+            if m.org[*rep].team == t.key {
+                for (a, b) in total.iter_mut().zip(&sim.draws.draws[c]) {
+                    *a += b + sim.draws.closed[c];
+                }
+            }
+        }
+        total.sort_by(f64::total_cmp);
+        assert!((quantile(&total, 0.5) - t.p50).abs() < 0.01, "team {}: {} vs {}", t.key, quantile(&total, 0.5), t.p50);
+        // P(attain) is the share of the same summed draws at or above the team's quota, which is
+        // the sum of its reps' quotas in the data.
+        let q = quotas.rows.iter().find(|r| r.key == t.key).unwrap();
+        let team_quota: f64 = (0..m.org.len())
+            .filter(|&r| m.org[r].team == t.key)
+            .filter_map(|r| ds_quota(&w.data, &m.org[r].rep_id, "2026Q3"))
+            .sum();
+        assert!((q.quota.unwrap() - team_quota).abs() < 0.01);
+        let hit = total.iter().filter(|v| **v >= team_quota).count() as f64 / total.len() as f64;
+        assert!((q.p_attain.unwrap() - hit).abs() < 1e-3, "{q:?} vs {hit}");
+        assert!(q.gap.unwrap() >= 0.0);
+    }
+    // The same request gives the same numbers (seeded draws).
+    assert_eq!(forecast_json(&w.models, "2026Q3", "team"), forecast_json(&w.models, "2026Q3", "team"));
+}
+
+#[test]
+fn quota_plan_sums_to_the_target_and_respects_floors_and_caps() {
+    let w = mid_quarter();
+    let models = w.models.to_str().unwrap();
+    let base = forecast_json(&w.models, "2026Q4", "company");
+    let target = (f(rows(&base)[0], "mean") * 1.1).round();
+    let reps = rows(&forecast_json(&w.models, "2026Q4", "rep")).len() as f64;
+    let (floor, cap) = ((0.5 * target / reps).round(), (1.6 * target / reps).round());
+    let r = leadcast(&[
+        "quota-plan",
+        "--models",
+        models,
+        "--period",
+        "2026Q4",
+        "--target",
+        &target.to_string(),
+        "--rep-floor",
+        &floor.to_string(),
+        "--rep-cap",
+        &cap.to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rows = plan["rows"].as_array().unwrap();
+    let of = |level: &str| rows.iter().filter(move |r| r["level"] == level);
+    let sum = |it: &mut dyn Iterator<Item = &serde_json::Value>| it.map(|r| f(r, "quota")).sum::<f64>();
+    assert!((sum(&mut of("region")) - target).abs() < 1.0);
+    for parent in of("region").chain(of("team")) {
+        let key = parent["key"].as_str().unwrap();
+        let kids: Vec<&serde_json::Value> = rows.iter().filter(|r| r["parent"].as_str() == Some(key)).collect();
+        assert!(!kids.is_empty());
+        let s: f64 = kids.iter().map(|r| f(r, "quota")).sum();
+        assert!((s - f(parent, "quota")).abs() < 1.0, "{key}: {s} vs {}", parent["quota"]);
+    }
+    let mut bound_hit = false;
+    for r in of("rep") {
+        let q = f(r, "quota");
+        assert!(q >= floor - 0.01 && q <= cap + 0.01, "{r}");
+        bound_hit |= (q - floor).abs() < 0.01 || (q - cap).abs() < 0.01;
+        assert!((0.0..=1.0).contains(&f(r, "p_attain")));
+    }
+    assert!(bound_hit, "the floors and caps were chosen to bind for some rep");
+    // Without bounds, quotas are proportional to capacity.
+    let r = leadcast(&[
+        "quota-plan",
+        "--models",
+        models,
+        "--period",
+        "2026Q4",
+        "--target",
+        &target.to_string(),
+        "--format",
+        "json",
+    ]);
+    let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let capacity = f(&plan, "capacity");
+    for r in plan["rows"].as_array().unwrap().iter().filter(|r| r["level"] == "region") {
+        assert!((f(r, "quota") - target * f(r, "capacity") / capacity).abs() < 0.01 * target / 100.0 + 1.0, "{r}");
+    }
+    // Infeasible floors: a clear error, non-zero exit.
+    let r =
+        leadcast(&["quota-plan", "--models", models, "--period", "2026Q4", "--target", "1000", "--rep-floor", "500"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("floors"), "{}", r.stderr);
+}
+
+#[test]
+fn backtest_snapshots_do_not_peek_and_the_report_is_written() {
+    let w = quarter_end();
+    let ds = leadcast::data::check_dir(&w.data, None).dataset;
+    let origin: chrono::NaiveDate = "2026-03-31".parse().unwrap();
+    let cut = leadcast::forecast::snapshot::as_of(&ds, origin);
+    assert!(cut.activities.iter().all(|a| a.at <= origin));
+    assert!(cut.stage_history.iter().all(|s| s.entered_at <= origin));
+    assert!(cut.opportunities.iter().all(|o| o.created_at <= origin && o.closed_at.is_none_or(|c| c <= origin)));
+    assert!(cut.leads.iter().all(|l| l.created_at <= origin && l.converted_at.is_none_or(|c| c <= origin)));
+    // Deals open at the origin in the cut but closed later in the full data keep the stage they
+    // had reached then, never a later one.
+    let full: BTreeMap<&str, &leadcast::domain::Opportunity> =
+        ds.opportunities.iter().map(|o| (o.opportunity_id.as_str(), o)).collect();
+    let reopened = cut
+        .opportunities
+        .iter()
+        .filter(|o| full[o.opportunity_id.as_str()].status.is_closed() && o.closed_at.is_none())
+        .count();
+    assert!(reopened > 0);
+    for o in cut.opportunities.iter().filter(|o| o.closed_at.is_none()) {
+        let last = ds
+            .stage_history
+            .iter()
+            .filter(|s| s.opportunity_id == o.opportunity_id && s.entered_at <= origin)
+            .map(|s| (s.entered_at, s.stage))
+            .max();
+        assert_eq!(o.stage, last.map_or(leadcast::domain::Stage::Discovery, |x| x.1));
+    }
+
+    let report = w._dir.path().join("bt");
+    let r = leadcast(&[
+        "backtest",
+        "--data",
+        w.data.to_str().unwrap(),
+        "--periods",
+        "3",
+        "--win",
+        "empirical",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for level in ["company", "region", "team", "rep"] {
+        assert!(r.stdout.lines().any(|l| l.starts_with(level) && l.contains('%')), "{level}: {}", r.stdout);
+    }
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(html.contains("fan.svg") && html.contains("WAPE"));
+    assert!(std::fs::read_to_string(report.join("fan.svg")).unwrap().contains("<svg"));
+    // The realised bookings of the report match the data (independent sum of won deals).
+    let bt: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("backtest.json")).unwrap()).unwrap();
+    for o in bt["origins"].as_array().unwrap() {
+        let p: Period = o["period"].as_str().unwrap().parse().unwrap();
+        let want: f64 = ds
+            .opportunities
+            .iter()
+            .filter(|x| x.status == leadcast::domain::Status::Won && x.closed_at.is_some_and(|c| p.contains(c)))
+            .map(|x| x.amount)
+            .sum();
+        let got =
+            o["rows"].as_array().unwrap().iter().find(|r| r["level"] == "company").map(|r| f(r, "actual")).unwrap();
+        assert!((got - want).abs() < 0.05, "{p}: {got} vs {want}");
+        assert!(o["origin"].as_str().unwrap() < o["period"].as_str().unwrap());
+    }
+    // Too many periods for the history: a clear error.
+    let r = leadcast(&["backtest", "--data", w.data.to_str().unwrap(), "--periods", "40", "--win", "empirical"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("at most"), "{}", r.stderr);
+}
+
+#[test]
+fn rep_intervals_cover_the_simulators_truth() {
+    let w = quarter_end();
+    let fc = forecast_json(&w.models, "2026Q4", "rep");
+    let (_, truth) = read_csv(&w.data.join("truth/bookings.csv"));
+    let actual: BTreeMap<&str, f64> =
+        truth.iter().filter(|r| r[1] == "2026Q4").map(|r| (r[0].as_str(), r[2].parse().unwrap())).collect();
+    let rows = rows(&fc);
+    assert_eq!(rows.len(), actual.len(), "one row per rep");
+    let covered = rows
+        .iter()
+        .filter(|r| {
+            let a = actual[r["key"].as_str().unwrap()];
+            f(r, "p10") <= a && a <= f(r, "p90")
+        })
+        .count() as f64
+        / rows.len() as f64;
+    // 16 reps: a binomial 80% has a wide spread; the bounds fail on too-narrow or too-wide bands.
+    assert!((0.5..=1.0).contains(&covered) && covered < 1.0 || rows.len() < 10, "coverage {covered}");
+    let company = forecast_json(&w.models, "2026Q4", "company");
+    let total: f64 = actual.values().sum();
+    let p50 = f(rows_first(&company), "p50");
+    assert!((p50 - total).abs() / total < 0.25, "company P50 {p50} vs truth {total}");
+    let c = rows_first(&company);
+    assert!(f(c, "p10") < total * 1.25 && f(c, "p90") > total * 0.75);
+}
+
+fn rows_first(v: &serde_json::Value) -> &serde_json::Value {
+    &v["rows"][0]
+}
+
+#[test]
+fn unknown_periods_reps_and_levels_are_clear_errors() {
+    let w = quarter_end();
+    let models = w.models.to_str().unwrap();
+    for (args, says) in [
+        (vec!["--period", "2024Q1"], "unknown period 2024Q1"),
+        (vec!["--period", "2031Q1"], "too far ahead"),
+        (vec!["--period", "2026Q5"], "cannot parse"),
+        (vec!["--period", "2026Q4", "--by", "planet"], "unknown level"),
+        (vec!["--period", "2026Q4", "--by", "rep", "--key", "R999"], "unknown rep \"R999\""),
+        (vec!["--period", "2026Q4", "--format", "xml"], "--format"),
+    ] {
+        let mut a = vec!["forecast", "--models", models];
+        a.extend(args.iter());
+        let r = leadcast(&a);
+        assert_ne!(r.code, 0, "{a:?}");
+        assert!(r.stderr.contains(says), "{a:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"));
+    }
+    let r = leadcast(&["quota-plan", "--models", models, "--period", "2019Q1", "--target", "100"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("unknown period"), "{}", r.stderr);
+    let r = leadcast(&["quota-plan", "--models", models, "--period", "2026Q4", "--target", "-5"]);
+    assert_ne!(r.code, 0);
+    // The library the server calls: an unknown owner in a what-if pipeline.
+    let m = ForecastModel::load(&Registry::new(&w.models)).unwrap();
+    let deal: leadcast::forecast::OpenOpportunity = serde_json::from_value(serde_json::json!({
+        "opportunity_id": "X1", "owner_id": "NOBODY", "product": "CRM Pro", "amount": 1000.0,
+        "stage": "negotiation", "created_at": "2026-09-01" }))
+    .unwrap();
+    let e = m.revenue_for("2026Q4", Level::Rep, &[deal.clone()]).unwrap_err().to_string();
+    assert!(e.contains("unknown rep") && e.contains("NOBODY"), "{e}");
+    // A what-if with a known owner and a sure deal raises that rep's forecast by its amount.
+    let mut sure = deal;
+    sure.owner_id = m.org[0].rep_id.clone();
+    sure.win_probability = Some(1.0);
+    sure.amount = 1e9;
+    let with = m.revenue_for("2026Q4", Level::Rep, &[sure]).unwrap();
+    let r0 = with.rows.iter().find(|r| r.key == m.org[0].rep_id).unwrap();
+    assert!(r0.p90 > 1e9 * 0.5, "{r0:?}");
+    assert!(m.quota("2026Q4", Level::Product).is_err());
+    let json = serde_json::to_string(&m.quota("2026Q4", Level::Rep).unwrap()).unwrap();
+    assert!(!json.contains("NaN") && !json.contains("inf"));
+}
+
+#[test]
+fn the_shipped_model_serves_the_sample() {
+    let models = repo().join("models");
+    let m = ForecastModel::load(&Registry::new(&models)).expect("models/forecast is shipped");
+    // The open pipeline snapshot is the sample's open deals, counted independently.
+    let (h, opps) = read_csv(&repo().join("data/sample/opportunities.csv"));
+    let st = h.iter().position(|x| x == "status").unwrap();
+    assert_eq!(m.open.len(), opps.iter().filter(|o| o[st] == "open").count());
+    assert_eq!(m.as_of.to_string(), "2026-09-30");
+    assert!(m.win_source.contains("opportunity model"), "{}", m.win_source);
+    let fc = forecast_json(&models, "2026Q4", "region");
+    assert_eq!(rows(&fc).len(), 4);
+    // The sample's truth: the company's 2026Q4 bookings.
+    let (_, truth) = read_csv(&repo().join("data/sample/truth/bookings.csv"));
+    let total: f64 = truth.iter().filter(|r| r[1] == "2026Q4").map(|r| r[2].parse::<f64>().unwrap()).sum();
+    let company = forecast_json(&models, "2026Q4", "company");
+    let c = rows_first(&company);
+    assert!(f(c, "p10") <= total && total <= f(c, "p90"), "truth {total} outside [{}, {}]", c["p10"], c["p90"]);
+}
+
+/// A rep's quota for a period, read from the data directory's quotas file.
+fn ds_quota(data: &Path, rep: &str, period: &str) -> Option<f64> {
+    let (_, rows) = read_csv(&data.join("quotas.csv"));
+    rows.iter().find(|r| r[0] == rep && r[1] == period).map(|r| r[2].parse().unwrap())
+}
