@@ -6,8 +6,8 @@ mod args;
 mod forecast;
 mod progress;
 mod scoring;
-mod serve;
 mod series;
+mod serve;
 mod talktrack;
 
 use anyhow::{Context, Result};
@@ -48,11 +48,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Recommend(a) => talktrack::recommend(a),
         Command::Serve(a) => serve::serve(a),
     }
-}
-
-fn not_built(cmd: &str, issue: u32) -> Result<ExitCode> {
-    eprintln!("leadcast {cmd}: not built yet (tracked in issue {issue}); `leadcast --help` lists what works today");
-    Ok(ExitCode::from(2))
 }
 
 fn generate(a: args::GenerateArgs) -> Result<ExitCode> {

@@ -144,13 +144,6 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
             bail!("train {:?} needs --data DIR (a contract directory)", a.kind)
         }
         (ModelKind::Scoring, Some(_), Some(_)) => bail!("give --data or --input, not both"),
-        (other, _, _) => {
-            eprintln!(
-                "leadcast train {}: not built yet; `train scoring` works today",
-                format!("{other:?}").to_lowercase()
-            );
-            Ok(ExitCode::from(2))
-        }
     }
 }
 

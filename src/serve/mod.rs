@@ -7,17 +7,20 @@
 //! shape (`error.rs`); keys and roles are checked in each handler (`auth.rs`); the models sit
 //! behind an `ArcSwap` so a reload never blocks or fails a request (`models.rs`).
 
+mod analytics;
 pub mod auth;
 pub mod config;
 pub mod dashboard;
 mod dashboard_sections;
 mod drift;
 pub mod error;
+mod forecast;
 pub mod models;
 mod scoring;
 pub mod state;
 pub mod store;
 mod svg;
+mod talktrack;
 
 use self::auth::{Keys, Role};
 use self::error::{ApiError, ErrorBody};
@@ -57,11 +60,26 @@ pub use self::config::{Config, Flags};
         metrics_route,
         dashboard::dashboard,
         dashboard::rep,
+        talktrack::recommend,
+        talktrack::feedback,
+        forecast::revenue,
+        forecast::revenue_what_if,
+        forecast::quota,
+        forecast::plan,
+        analytics::funnel,
+        analytics::channels,
+        analytics::teams,
+        analytics::scorecard,
+        analytics::tiers,
+        analytics::collections,
     ),
     components(schemas(ErrorBody, KindStatus, ModelsList, ModelInfo, Reloaded)),
     modifiers(&Security),
     tags(
         (name = "scoring", description = "Lead and opportunity scores"),
+        (name = "talk tracks", description = "Next-best talk track (话术) and outcome feedback"),
+        (name = "forecasts", description = "Revenue and quota forecasts, quota plans (目标分解)"),
+        (name = "analytics", description = "Funnel, channels, teams, scorecard, tiers, collections"),
         (name = "dashboard", description = "The dashboard's data (the page itself is GET /)"),
         (name = "ops", description = "Models, health, metrics")
     )
@@ -294,6 +312,17 @@ pub fn router(st: AppState) -> axum::Router {
         .route("/v1/opportunities/score", post(scoring::score_opportunities))
         .route("/v1/models", get(list_models))
         .route("/v1/admin/reload", post(reload))
+        .route("/v1/talk-tracks/recommend", post(talktrack::recommend))
+        .route("/v1/talk-tracks/feedback", post(talktrack::feedback))
+        .route("/v1/forecasts/revenue", get(forecast::revenue).post(forecast::revenue_what_if))
+        .route("/v1/forecasts/quota", get(forecast::quota))
+        .route("/v1/quotas/plan", post(forecast::plan))
+        .route("/v1/analytics/funnel", get(analytics::funnel))
+        .route("/v1/analytics/channels", get(analytics::channels))
+        .route("/v1/analytics/teams", get(analytics::teams))
+        .route("/v1/analytics/scorecard", get(analytics::scorecard))
+        .route("/v1/analytics/tiers", get(analytics::tiers))
+        .route("/v1/analytics/collections", get(analytics::collections))
         .route("/v1/dashboard", get(dashboard::dashboard))
         .route("/v1/dashboard/reps/{rep_id}", get(dashboard::rep))
         .layer(
@@ -398,6 +427,7 @@ pub async fn run(cfg: Config) -> Result<()> {
     tokio::spawn(prediction_log(st.clone(), log_rx, drift.clone()));
     spawn_drift_gauges(drift);
     spawn_sighup(st.clone());
+    spawn_feedback_refresh(st.clone(), cfg.refresh_secs);
 
     let listener = tokio::net::TcpListener::bind(&cfg.addr)
         .await
@@ -443,6 +473,23 @@ fn spawn_drift_gauges(drift: Arc<std::sync::Mutex<drift::Drift>>) {
             let report = drift.lock().unwrap_or_else(|p| p.into_inner()).report();
             for (kind, feature, psi) in report {
                 metrics::gauge!("leadcast_input_psi", "kind" => kind, "feature" => feature).set(psi);
+            }
+        }
+    });
+}
+
+/// Applies talk-track feedback stored by any replica (this one's own rows are already applied)
+/// every `secs`; also the first replay after start or reload.
+fn spawn_feedback_refresh(st: AppState, secs: f64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match talktrack::refresh(&st).await {
+                Ok(n) if n > 0 => tracing::debug!(applied = n, "talk-track feedback from the store"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading talk-track feedback failed"),
             }
         }
     });

@@ -50,10 +50,17 @@ fn find(names: &[&str]) -> Option<String> {
 
 impl Driver {
     fn start() -> Driver {
-        let driver = find(&["chromedriver"]).expect("chromedriver is not installed: run `bash scripts/test.sh` (it installs chromium and chromium-driver)");
+        let driver = find(&["chromedriver"]).expect(
+            "chromedriver is not installed: run `bash scripts/test.sh` (it installs chromium and chromium-driver)",
+        );
         let browser = find(&["chromium", "chromium-browser", "google-chrome"]).expect("chromium is not installed");
         let port = free_port();
-        let child = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while agent().get(&format!("{base}/status")).call().is_err() {
@@ -170,15 +177,24 @@ fn dashboard_in_headless_chromium() {
     d.go(&format!("{}/?lang=zh", s.base));
     d.wait_for("the login form", "return !document.getElementById('login').classList.contains('hidden')");
     // A wrong key is refused and the form stays.
-    d.js("document.getElementById('key').value = 'wrong'; document.getElementById('login').requestSubmit();", json!([]));
+    d.js(
+        "document.getElementById('key').value = 'wrong'; document.getElementById('login').requestSubmit();",
+        json!([]),
+    );
     d.wait_for("the refusal", "return document.getElementById('error').textContent.length > 0");
     let start = Instant::now();
-    d.js("document.getElementById('key').value = arguments[0]; document.getElementById('login').requestSubmit();", json!([PLANNER]));
+    d.js(
+        "document.getElementById('key').value = arguments[0]; document.getElementById('login').requestSubmit();",
+        json!([PLANNER]),
+    );
     d.wait_for("the dashboard", "return document.body.dataset.ready === '1'");
     println!("dashboard loaded in {} ms after login", start.elapsed().as_millis());
     let expected = EXPECTED;
     let zh = check_sections(&d, &expected);
-    assert!(zh.iter().any(|s| s["title"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))), "Chinese titles");
+    assert!(
+        zh.iter().any(|s| s["title"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        "Chinese titles"
+    );
     let shots = repo().join("docs/screenshots");
     d.screenshot(&shots.join("dashboard-zh.png"));
 

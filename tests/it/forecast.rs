@@ -169,7 +169,7 @@ fn quota_plan_sums_to_the_target_and_respects_floors_and_caps() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let rows = plan["rows"].as_array().unwrap();
-    let of = |level: &str| rows.iter().filter(move |r| r["level"] == level);
+    let of = |level: &'static str| rows.iter().filter(move |r| r["level"] == level);
     let sum = |it: &mut dyn Iterator<Item = &serde_json::Value>| it.map(|r| f(r, "quota")).sum::<f64>();
     assert!((sum(&mut of("region")) - target).abs() < 1.0);
     for parent in of("region").chain(of("team")) {

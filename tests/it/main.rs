@@ -4,11 +4,13 @@
 mod analytics;
 mod bad_input;
 mod catalog;
+mod dashboard;
 mod forecast;
 mod forecast_series;
 mod generate;
 mod import;
 mod loader_fuzz;
+mod notebooks;
 mod scoring;
 mod serve;
 mod serve_fuzz;

@@ -27,7 +27,10 @@ fn notebooks_are_stored_without_outputs() {
 #[test]
 fn notebooks_run_headless_against_a_real_server() {
     let python = repo().join("target/nb-venv/bin/python");
-    assert!(python.exists(), "no notebook runner: run the tests with `bash scripts/test.sh` (it installs nbclient into target/nb-venv)");
+    assert!(
+        python.exists(),
+        "no notebook runner: run the tests with `bash scripts/test.sh` (it installs nbclient into target/nb-venv)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let models = dir.path().join("models");
     copy_dir(&repo().join("models"), &models);

@@ -20,14 +20,29 @@ fn opportunity() -> Value {
 }
 
 /// Every route the server has, as OpenAPI must list it.
-const ROUTES: [(&str, &str); 7] = [
+const ROUTES: [(&str, &str); 22] = [
     ("post", "/v1/leads/score"),
     ("post", "/v1/opportunities/score"),
+    ("post", "/v1/talk-tracks/recommend"),
+    ("post", "/v1/talk-tracks/feedback"),
+    ("get", "/v1/forecasts/revenue"),
+    ("post", "/v1/forecasts/revenue"),
+    ("get", "/v1/forecasts/quota"),
+    ("post", "/v1/quotas/plan"),
+    ("get", "/v1/analytics/funnel"),
+    ("get", "/v1/analytics/channels"),
+    ("get", "/v1/analytics/teams"),
+    ("get", "/v1/analytics/scorecard"),
+    ("get", "/v1/analytics/tiers"),
+    ("get", "/v1/analytics/collections"),
+    ("get", "/v1/dashboard"),
+    ("get", "/v1/dashboard/reps/{rep_id}"),
     ("get", "/v1/models"),
     ("post", "/v1/admin/reload"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
+    ("get", "/v1/forecasts/quota"),
 ];
 
 /// Announces a 64 MiB body and sends none: the server must answer 413 from the header alone
@@ -68,7 +83,8 @@ fn suite(db: Db) {
         assert!(doc["paths"][path][method].is_object(), "OpenAPI lacks {method} {path}");
     }
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), ROUTES.len(), "OpenAPI lists routes this test does not know: {:?}", paths.keys());
+    let known: std::collections::BTreeSet<&str> = ROUTES.iter().map(|r| r.1).collect();
+    assert_eq!(paths.len(), known.len(), "OpenAPI lists routes this test does not know: {:?}", paths.keys());
     let (st, docs) = get(&s, "/docs/", None);
     assert_eq!(st, 200);
     assert!(docs.as_str().unwrap().contains("swagger"), "docs page");
@@ -152,6 +168,7 @@ fn suite(db: Db) {
         assert!(text.contains(name), "metrics lack {name}");
     }
     assert!(text.contains("route=\"/v1/leads/score\""));
+    suite_more(&s);
     assert!(!s.stderr.lock().unwrap().contains(SCORER), "a key reached the log");
     let status = s.terminate();
     assert!(status.success(), "SIGTERM ends the server cleanly: {status:?}");
@@ -333,4 +350,168 @@ fn without_configured_keys_serve_makes_an_admin_key_and_no_auth_needs_a_flag() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains(&key), "the new key is printed once at start");
+}
+
+/// Talk tracks, forecasts, plans and analytics over HTTP (the server runs with --data).
+fn suite_more(s: &Server) {
+    // Talk tracks: recommend, feedback for the decision, unknown decision, unknown stage.
+    let ctx = json!({"stage": "negotiation", "persona": "finance", "industry": "manufacturing", "objection": "price", "language": "en", "k": 3});
+    let (st, rec) = post(s, "/v1/talk-tracks/recommend", Some(SCORER), &ctx);
+    assert_eq!(st, 200, "{rec}");
+    let recs = rec["recommendations"].as_array().unwrap();
+    assert!(!recs.is_empty() && recs.len() <= 3);
+    for r in recs {
+        let (lo, hi, e) = (
+            r["interval"][0].as_f64().unwrap(),
+            r["interval"][1].as_f64().unwrap(),
+            r["expected_advance"].as_f64().unwrap(),
+        );
+        assert!(lo <= e && e <= hi, "{r}");
+        assert!(!r["script"].as_str().unwrap().is_empty() && !r["title"].as_str().unwrap().is_empty());
+    }
+    let id = rec["decision_id"].as_str().unwrap().to_string();
+    let chosen = recs[0]["talk_track_id"].as_str().unwrap().to_string();
+    let (st, fb) = post(
+        s,
+        "/v1/talk-tracks/feedback",
+        Some(SCORER),
+        &json!({"decision_id": id, "talk_track_id": chosen, "outcome": "advanced"}),
+    );
+    assert_eq!(st, 202, "{fb}");
+    assert_eq!(fb["stored"], true);
+    let before = feedback_rows(&s.db_url);
+    let (st, e) =
+        post(s, "/v1/talk-tracks/feedback", Some(SCORER), &json!({"decision_id": "d-nope", "outcome": "advanced"}));
+    assert_eq!((st, error_code(&e).as_str()), (404, "not_found"));
+    assert_eq!(feedback_rows(&s.db_url), before, "nothing stored for an unknown decision");
+    let (st, e) = post(s, "/v1/talk-tracks/feedback", Some(SCORER), &json!({"decision_id": id, "outcome": "maybe"}));
+    assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("outcome")));
+    let (st, e) =
+        post(s, "/v1/talk-tracks/recommend", Some(SCORER), &json!({"stage": "partying", "persona": "finance"}));
+    assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("stage")));
+    let (st, r) =
+        post(s, "/v1/talk-tracks/recommend", Some(SCORER), &json!({"stage": "negotiation", "persona": "astronaut"}));
+    assert_eq!(st, 200, "{r}");
+    assert!(!r["fallbacks"].as_array().unwrap().is_empty(), "an unknown persona is flagged: {r}");
+    assert_eq!(post(s, "/v1/talk-tracks/recommend", Some(PLANNER), &ctx).0, 403);
+
+    // Forecasts.
+    let (st, f) = get(s, "/v1/forecasts/revenue?period=2026Q4&by=region", Some(PLANNER));
+    assert_eq!(st, 200, "{f}");
+    let rows = f["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        let (p10, p50, p90) = (r["p10"].as_f64().unwrap(), r["p50"].as_f64().unwrap(), r["p90"].as_f64().unwrap());
+        assert!(p10 <= p50 && p50 <= p90, "{r}");
+    }
+    let (st, e) = get(s, "/v1/forecasts/revenue?period=2019Q1", Some(PLANNER));
+    assert_eq!((st, error_code(&e).as_str()), (404, "not_found"));
+    let (st, _) = get(s, "/v1/forecasts/revenue?period=soon", Some(PLANNER));
+    assert_eq!(st, 422);
+    assert_eq!(get(s, "/v1/forecasts/revenue?period=2026Q4", Some(SCORER)).0, 403);
+    let (st, q) = get(s, "/v1/forecasts/quota?period=2026Q4&level=team", Some(PLANNER));
+    assert_eq!(st, 200, "{q}");
+    assert!(
+        q["rows"].as_array().unwrap().iter().all(|r| r["p_attain"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)))
+    );
+    let (st, e) = get(s, "/v1/forecasts/quota?period=2026Q4&level=rep&key=R-NOBODY", Some(PLANNER));
+    assert_eq!((st, error_code(&e).as_str()), (404, "not_found"));
+    let (st, w) = post(
+        s,
+        "/v1/forecasts/revenue",
+        Some(PLANNER),
+        &json!({"period": "2026Q4", "open": [
+        {"opportunity_id": "W-1", "owner_id": rows_owner(s), "product": "suite", "amount": 50000, "stage": "contract", "created_at": "2026-09-01", "win_probability": 0.9}]}),
+    );
+    assert_eq!(st, 200, "{w}");
+    let (st, e) = post(
+        s,
+        "/v1/forecasts/revenue",
+        Some(PLANNER),
+        &json!({"period": "2026Q4", "open": [{"opportunity_id": "W-1", "amount": "lots"}]}),
+    );
+    assert_eq!(st, 422, "{e}");
+    let (st, plan) = post(s, "/v1/quotas/plan", Some(PLANNER), &json!({"period": "2026Q4", "target": 9000000}));
+    assert_eq!(st, 200, "{plan}");
+    let reps: f64 = plan["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["level"] == "rep")
+        .map(|r| r["quota"].as_f64().unwrap())
+        .sum();
+    assert!((reps - 9_000_000.0).abs() < 1.0, "rep quotas add up to the target: {reps}");
+    let (st, e) = post(s, "/v1/quotas/plan", Some(PLANNER), &json!({"period": "2026Q4", "target": -5}));
+    assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("target")));
+
+    // Analytics.
+    for kind in ["funnel", "channels", "teams", "scorecard", "tiers", "collections"] {
+        let (st, a) = get(s, &format!("/v1/analytics/{kind}?period=2026Q3"), Some(PLANNER));
+        assert_eq!(st, 200, "{kind}: {a}");
+    }
+    let (st, e) = get(s, "/v1/analytics/channels?sort=nonsense", Some(PLANNER));
+    assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("sort")));
+    let (st, _) = get(s, "/v1/analytics/funnel?period=2001Q1", Some(PLANNER));
+    assert_eq!(st, 404);
+}
+
+/// Any rep of the sample (for a what-if deal).
+fn rows_owner(s: &Server) -> String {
+    let (_, q) = get(s, "/v1/forecasts/quota?period=2026Q4&level=rep", Some(PLANNER));
+    q["rows"][0]["key"].as_str().unwrap().to_string()
+}
+
+/// Feedback rows in a server's database.
+fn feedback_rows(url: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = leadcast::serve::store::Store::connect(url).await.unwrap();
+        store.feedback_after(0, 1_000_000).await.unwrap().len() as i64
+    })
+}
+
+#[test]
+fn two_replicas_share_talk_track_feedback_through_postgres() {
+    let db = super::server::fresh_pg_database();
+    let shared = tempfile::tempdir().unwrap();
+    let models = shared.path().join("models");
+    super::server::copy_dir(&repo().join("models"), &models);
+    let cfg = shared.path().join("leadcast.toml");
+    std::fs::write(&cfg, "refresh_secs = 0.2\nexploration = 0.0\n").unwrap();
+    let args = ["--config", cfg.to_str().unwrap()];
+    let a = Server::start_with(tempfile::tempdir().unwrap(), models.clone(), db.clone(), &args);
+    let b = Server::start_with(tempfile::tempdir().unwrap(), models.clone(), db.clone(), &args);
+    let ctx = json!({"stage": "negotiation", "persona": "finance", "industry": "manufacturing", "objection": "price", "k": 10, "language": "en"});
+    let advance = |s: &Server, track: &str| -> f64 {
+        let (st, r) = post(s, "/v1/talk-tracks/recommend", Some(SCORER), &ctx);
+        assert_eq!(st, 200, "{r}");
+        r["recommendations"].as_array().unwrap().iter().find(|x| x["talk_track_id"] == track).unwrap()["expected_advance"].as_f64().unwrap()
+    };
+    let (_, r) = post(&b, "/v1/talk-tracks/recommend", Some(SCORER), &ctx);
+    let best = r["recommendations"][0]["talk_track_id"].as_str().unwrap().to_string();
+    let before = advance(&b, &best);
+    for _ in 0..150 {
+        let (st, v) = post(
+            &a,
+            "/v1/talk-tracks/feedback",
+            Some(SCORER),
+            &json!({"stage": "negotiation", "persona": "finance",
+            "industry": "manufacturing", "objection": "price", "talk_track_id": best, "outcome": "lost"}),
+        );
+        assert_eq!(st, 202, "{v}");
+    }
+    let on_a = advance(&a, &best);
+    assert!(on_a < before - 0.01, "feedback moved the replica that took it: {before} -> {on_a}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let on_b = advance(&b, &best);
+        if (on_b - on_a).abs() < 1e-9 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "replica B never caught up: {on_b} vs {on_a} (before {before})");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // And no double counting: a few refreshes later B still equals A.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!((advance(&b, &best) - advance(&a, &best)).abs() < 1e-9);
 }

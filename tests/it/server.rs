@@ -22,7 +22,8 @@ pub enum Db {
 pub struct Server {
     child: Child,
     pub base: String,
-    pub dir: tempfile::TempDir,
+    /// Holds the temp directory (state, models) alive as long as the server.
+    pub _dir: tempfile::TempDir,
     pub models: PathBuf,
     pub db_url: String,
     pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
@@ -68,7 +69,8 @@ impl Server {
             Db::Sqlite => format!("sqlite://{}", dir.path().join("state/leadcast.db").display()),
             Db::Postgres => fresh_pg_database(),
         };
-        Server::start_with(dir, models, db_url, &[])
+        let data = super::util::repo().join("data/sample");
+        Server::start_with(dir, models, db_url, &["--data", data.to_str().unwrap()])
     }
 
     pub fn start_with(dir: tempfile::TempDir, models: PathBuf, db_url: String, extra: &[&str]) -> Server {
@@ -109,7 +111,7 @@ impl Server {
             assert!(Instant::now() < deadline, "serve did not start in time");
         };
         std::thread::spawn(move || for _ in out.lines() {});
-        Server { child, base, dir, models, db_url, stderr }
+        Server { child, base, _dir: dir, models, db_url, stderr }
     }
 
     pub fn url(&self, path: &str) -> String {

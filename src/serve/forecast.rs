@@ -1,0 +1,234 @@
+//! `GET/POST /v1/forecasts/revenue`, `GET /v1/forecasts/quota`, `POST /v1/quotas/plan`: the
+//! forecasting library's answers as JSON. The Monte Carlo runs off the async threads
+//! (`spawn_blocking`), so a forecast never stalls the scoring requests beside it.
+
+use super::auth::Role;
+use super::error::{ApiError, Body, Fields};
+use super::models::Served;
+use super::state::AppState;
+use crate::domain::Period;
+use crate::forecast::bookings::Level;
+use crate::forecast::model::{ForecastModel, OpenOpportunity, QuotaForecast, QuotaPlan, RevenueForecast};
+use crate::forecast::plan::{Bound, PlanLimits};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use std::str::FromStr;
+use std::sync::Arc;
+
+fn served(st: &AppState) -> Result<Arc<Served<ForecastModel>>, ApiError> {
+    st.models.load().forecast.clone().ok_or_else(|| {
+        ApiError::unavailable("no forecast model is loaded: train one (`leadcast train forecast`) and reload")
+    })
+}
+
+/// A period that parses (else 422) and that the model can forecast (else 404).
+fn period(m: &ForecastModel, text: Option<&str>) -> Result<String, ApiError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Err(ApiError::field("period", "period is required, e.g. period=2026Q4 or period=2026-11"));
+    };
+    Period::from_str(text).map_err(|e| ApiError::field("period", format!("period {text:?}: {e}")))?;
+    m.period(text).map_err(|e| ApiError::not_found(e.to_string()).with_details(json!({"path": "period"})))?;
+    Ok(text.to_string())
+}
+
+fn level(text: Option<&str>, default: Level, path: &str) -> Result<Level, ApiError> {
+    match text {
+        None => Ok(default),
+        Some(t) => Level::from_str(t).map_err(|e| ApiError::field(path, e.to_string())),
+    }
+}
+
+fn library(e: crate::Error) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", e.to_string())
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// Keeps the rows of `key` (404 when no row has it).
+fn only<T>(rows: &mut Vec<T>, key: Option<&str>, get: impl Fn(&T) -> &str) -> Result<(), ApiError> {
+    if let Some(k) = key {
+        rows.retain(|r| get(r) == k);
+        if rows.is_empty() {
+            return Err(
+                ApiError::not_found(format!("no group {k:?} at this level")).with_details(json!({"path": "key"}))
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RevenueQuery {
+    /// The period: a quarter `2026Q4` or a month `2026-11`.
+    pub period: Option<String>,
+    /// company (default), region, team, rep or product.
+    pub by: Option<String>,
+    /// Only this group (e.g. a rep_id).
+    pub key: Option<String>,
+}
+
+/// The saved pipeline's revenue forecast for a period.
+#[utoipa::path(get, path = "/v1/forecasts/revenue", tag = "forecasts", params(RevenueQuery),
+    responses(
+        (status = 200, description = "Per group: closed to date, P10/P50/P90, mean, method; and the company's distribution (percentiles 1–99)", body = Object,
+            example = json!({"period": "2026Q4", "as_of": "2026-09-30", "level": "region", "rows": [{"key": "east", "closed_to_date": 0.0, "p10": 1.9e6, "p50": 2.3e6, "p90": 2.8e6, "mean": 2.35e6, "pipeline": 3.1e6, "method": "pipeline Monte Carlo + AutoETS blend"}]})),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 404, description = "A period the model cannot forecast, or an unknown key", body = super::error::ErrorBody),
+        (status = 422, description = "A malformed period or level", body = super::error::ErrorBody),
+        (status = 503, description = "No forecast model loaded", body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn revenue(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<RevenueQuery>,
+) -> Result<Json<RevenueForecast>, ApiError> {
+    st.keys.check(&headers, Role::Planner)?;
+    let s = served(&st)?;
+    let p = period(&s.model, q.period.as_deref())?;
+    let by = level(q.by.as_deref(), Level::Company, "by")?;
+    let mut f = blocking(move || s.model.revenue(&p, by).map_err(library)).await?;
+    only(&mut f.rows, q.key.as_deref(), |r| &r.key)?;
+    Ok(Json(f))
+}
+
+/// A what-if: the revenue forecast with the open pipeline sent in the body.
+#[utoipa::path(post, path = "/v1/forecasts/revenue", tag = "forecasts",
+    request_body(content = Object, description = "period, by, and open: the open opportunities (opportunity_id, owner_id, product, amount, stage, created_at, optional win_probability)",
+        example = json!({"period": "2026Q4", "by": "team", "open": [{"opportunity_id": "O-1", "owner_id": "R001", "product": "suite", "amount": 48000, "stage": "negotiation", "created_at": "2026-08-01", "win_probability": 0.45}]})),
+    responses(
+        (status = 200, description = "As GET, for this pipeline", body = Object),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
+        (status = 422, description = "A field of the wrong type (its path), an unknown owner or stage", body = super::error::ErrorBody),
+        (status = 503, body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn revenue_what_if(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<RevenueForecast>, ApiError> {
+    st.keys.check(&headers, Role::Planner)?;
+    let s = served(&st)?;
+    let f = Fields::of(&body, "")?;
+    let p = period(&s.model, f.opt_str("period")?)?;
+    let by = level(f.opt_str("by")?, Level::Company, "by")?;
+    let items = f.array("open")?;
+    if items.len() > st.limits.max_batch * 10 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_too_large",
+            format!("{} open opportunities; the limit is {}", items.len(), st.limits.max_batch * 10),
+        ));
+    }
+    let mut open = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let o = Fields::of(item, format!("open[{i}]"))?;
+        for k in ["opportunity_id", "owner_id", "product", "stage", "created_at"] {
+            o.str(k)?;
+        }
+        let amount = o
+            .opt_f64("amount")?
+            .ok_or_else(|| ApiError::field(o.path_of("amount"), format!("{} is required", o.path_of("amount"))))?;
+        if amount <= 0.0 {
+            return Err(ApiError::field(o.path_of("amount"), format!("{} must be above 0", o.path_of("amount"))));
+        }
+        if let Some(w) = o.opt_f64("win_probability")? {
+            if !(0.0..=1.0).contains(&w) {
+                return Err(ApiError::field(o.path_of("win_probability"), "win_probability must be between 0 and 1"));
+            }
+        }
+        let parsed: OpenOpportunity = serde_json::from_value(item.clone())
+            .map_err(|e| ApiError::field(format!("open[{i}]"), format!("open[{i}]: {e}")))?;
+        open.push(parsed);
+    }
+    let f = blocking(move || s.model.revenue_for(&p, by, &open).map_err(library)).await?;
+    Ok(Json(f))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QuotaQuery {
+    /// The period, e.g. `2026Q4`.
+    pub period: Option<String>,
+    /// company, region, team or rep (default).
+    pub level: Option<String>,
+    /// Only this group (a rep_id, team or region).
+    pub key: Option<String>,
+}
+
+/// Quota, P10/P50/P90, expected attainment, P(attain ≥ 100%), gap and the pipeline coverage
+/// needed, per rep, team or region (roll-ups sum the same draws).
+#[utoipa::path(get, path = "/v1/forecasts/quota", tag = "forecasts", params(QuotaQuery),
+    responses(
+        (status = 200, body = Object, example = json!({"period": "2026Q4", "as_of": "2026-09-30", "level": "team", "rows": [{"key": "east-1", "quota": 1200000, "closed_to_date": 310000, "p10": 880000, "p50": 1090000, "p90": 1310000, "expected_attainment": 0.91, "p_attain": 0.27, "gap": 110000, "coverage_needed": 2.4}]})),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 404, description = "Unknown period or key (rep, team, region)", body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody), (status = 503, body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn quota(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<QuotaQuery>,
+) -> Result<Json<QuotaForecast>, ApiError> {
+    st.keys.check(&headers, Role::Planner)?;
+    let s = served(&st)?;
+    let p = period(&s.model, q.period.as_deref())?;
+    let lvl = level(q.level.as_deref(), Level::Rep, "level")?;
+    if lvl == Level::Product {
+        return Err(ApiError::field("level", "quotas exist for company, region, team and rep, not product"));
+    }
+    let mut f = blocking(move || s.model.quota(&p, lvl).map_err(library)).await?;
+    only(&mut f.rows, q.key.as_deref(), |r| &r.key)?;
+    Ok(Json(f))
+}
+
+fn bound(f: &Fields, key: &str) -> Result<Bound, ApiError> {
+    match f.get(key) {
+        None => Ok(Bound::default()),
+        Some(v) => {
+            let b = Fields::of(v, f.path_of(key))?;
+            Ok(Bound { floor: b.opt_f64("floor")?, cap: b.opt_f64("cap")? })
+        }
+    }
+}
+
+/// Splits a company target into region → team → rep quotas in proportion to forecast
+/// capacity, within optional floors and caps per level; each unit's planned P(attain).
+#[utoipa::path(post, path = "/v1/quotas/plan", tag = "forecasts",
+    request_body(content = Object, description = "period, target (> 0), and optional limits: {region|team|rep: {floor, cap}}",
+        example = json!({"period": "2026Q4", "target": 9000000, "limits": {"rep": {"floor": 100000, "cap": 600000}}})),
+    responses(
+        (status = 200, description = "target, capacity, P(company attains), and rows: level, key, parent, capacity, quota, p_attain", body = Object),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody),
+        (status = 422, description = "A bad target or limits (a floor above its cap, floors that exceed the target)", body = super::error::ErrorBody),
+        (status = 503, body = super::error::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn plan(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<QuotaPlan>, ApiError> {
+    st.keys.check(&headers, Role::Planner)?;
+    let s = served(&st)?;
+    let f = Fields::of(&body, "")?;
+    let p = period(&s.model, f.opt_str("period")?)?;
+    let target = f.opt_f64("target")?.ok_or_else(|| ApiError::field("target", "target is required (an amount > 0)"))?;
+    if target <= 0.0 {
+        return Err(ApiError::field("target", "target must be above 0"));
+    }
+    let limits = match f.get("limits") {
+        None => PlanLimits::default(),
+        Some(v) => {
+            let l = Fields::of(v, "limits")?;
+            PlanLimits { region: bound(&l, "region")?, team: bound(&l, "team")?, rep: bound(&l, "rep")? }
+        }
+    };
+    limits.check().map_err(|e| ApiError::field("limits", e.to_string()))?;
+    let plan = blocking(move || s.model.plan(&p, target, &limits).map_err(library)).await?;
+    Ok(Json(plan))
+}
