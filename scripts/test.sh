@@ -12,11 +12,12 @@ if [ ! -d ../shared/data ]; then
 fi
 
 # A real headless browser for the dashboard test (Debian packages).
-if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
-  echo "installing chromium and chromium-driver (apt)" >&2
+# A CJK font so the Chinese screenshots show characters, not boxes.
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
+  echo "installing chromium, chromium-driver and a CJK font (apt)" >&2
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >&2
 fi
 
 # Python for the notebooks' headless run (nbclient and what the notebooks import, from PyPI).
