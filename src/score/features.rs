@@ -135,56 +135,6 @@ fn cat_value(v: &str) -> &str {
     if is_missing(v) { MISSING_LEVEL } else { tidy(v) }
 }
 
-/// Month names (`jan`, `January`, …) and weekday names (`mon`, `Monday`, …): their rank in
-/// the calendar.
-fn calendar_rank(level: &str) -> Option<usize> {
-    const MONTH: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    const MONTH_LONG: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    const DAY: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    const DAY_LONG: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-    let l = level.to_ascii_lowercase();
-    let find = |names: &[&str]| names.iter().position(|n| *n == l);
-    find(&MONTH)
-        .or_else(|| find(&MONTH_LONG))
-        .or_else(|| find(&DAY).map(|d| 100 + d))
-        .or_else(|| find(&DAY_LONG).map(|d| 100 + d))
-}
-
-/// When a categorical column's levels are month names (or weekday names), at least three of
-/// them: the levels in calendar order, `other` and `(missing)` last. A tree then sees a
-/// campaign's timing as an ordered number (with the day of the month it pins down a date:
-/// bank marketing's `month` and `day` columns); a code ordered by outcome rate would scatter
-/// neighbouring months. The linear model's one-hot encoding is unaffected.
-fn calendar_order(levels: &[String]) -> Option<Vec<String>> {
-    let special = |l: &str| l == OTHER_LEVEL || l == MISSING_LEVEL;
-    let mut ranked: Vec<(usize, &String)> = Vec::new();
-    for l in levels.iter().filter(|l| !special(l)) {
-        ranked.push((calendar_rank(l)?, l));
-    }
-    let months = ranked.iter().all(|(r, _)| *r < 100);
-    let days = ranked.iter().all(|(r, _)| *r >= 100);
-    if ranked.len() < 3 || !(months || days) {
-        return None;
-    }
-    ranked.sort();
-    let mut out: Vec<String> = ranked.into_iter().map(|(_, l)| l.clone()).collect();
-    out.extend(levels.iter().filter(|l| special(l)).cloned());
-    Some(out)
-}
-
 impl Encoder {
     /// Fits on the training rows of `table` for the feature columns of `schema`.
     pub fn fit(table: &Table, schema: &[ColumnInfo]) -> Encoder {
@@ -256,8 +206,7 @@ impl Encoder {
         e
     }
 
-    /// Reorders every categorical feature's levels by their outcome rate (month or weekday
-    /// names by the calendar instead: see `calendar_order`) in `x` (rows of the
+    /// Reorders every categorical feature's levels by their outcome rate in `x` (rows of the
     /// encoding made by this encoder) so that codes are ordered: one tree split then groups
     /// similar levels. Returns a new encoder; re-encode with it.
     pub fn ordered_by_rate(&self, x: &Encoded, y: &[bool]) -> Encoder {
@@ -271,10 +220,6 @@ impl Encoder {
                     let s = &mut sum[*v as usize];
                     s.0 += t as u8 as f64;
                     s.1 += 1.0;
-                }
-                if let Some(order) = calendar_order(levels) {
-                    *levels = order;
-                    continue;
                 }
                 let prior = y.iter().filter(|&&b| b).count() as f64 / y.len().max(1) as f64;
                 // Smoothed toward the overall rate so rare levels sit near the middle.
@@ -608,30 +553,5 @@ mod tests {
             let day = monday + chrono::Duration::days(d);
             assert_eq!(WEEKDAYS[day.weekday().num_days_from_monday() as usize], day.weekday().to_string());
         }
-    }
-
-    #[test]
-    fn month_names_are_ordered_by_the_calendar_and_other_levels_by_rate() {
-        let levels = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            calendar_order(&levels(&["may", "Jan", "other", "dec", "(missing)", "aug"])),
-            Some(levels(&["Jan", "may", "aug", "dec", "other", "(missing)"]))
-        );
-        assert_eq!(calendar_order(&levels(&["friday", "Monday", "wed"])), Some(levels(&["Monday", "wed", "friday"])));
-        // Not all calendar names, too few, or months mixed with weekdays: rate order.
-        assert_eq!(calendar_order(&levels(&["may", "june", "blue"])), None);
-        assert_eq!(calendar_order(&levels(&["may", "jun", "other"])), None);
-        assert_eq!(calendar_order(&levels(&["may", "jun", "mon"])), None);
-
-        // Through the encoder: month codes follow the calendar, whatever the outcome rates.
-        let months = ["jan", "feb", "mar", "apr"];
-        let col: Vec<String> = (0..400).map(|i| months[i % 4].to_string()).collect();
-        let y: Vec<bool> = (0..400).map(|i| i % 4 == 0).collect();
-        let t = Table { file: "t".into(), names: vec!["m".into()], columns: vec![col], rows: 400 };
-        let schema = vec![crate::score::table::infer("m", &t.columns[0])];
-        let e = Encoder::fit(&t, &schema);
-        let e = e.ordered_by_rate(&e.encode(&t, &[0]), &y);
-        let Code::Categorical { levels } = &e.features[0].code else { panic!("categorical") };
-        assert_eq!(&levels[..4], &["jan", "feb", "mar", "apr"]);
     }
 }
