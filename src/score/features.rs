@@ -21,6 +21,10 @@ const RARE_ROWS: usize = 20;
 const MAX_LEVELS: usize = 200;
 
 pub const MISSING_LEVEL: &str = "(missing)";
+/// Level names of the date parts, as `u32::to_string` and chrono's `Weekday` display write
+/// them (saved models hold these), so scoring needs no allocation per row.
+const MONTHS: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"];
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 pub const OTHER_LEVEL: &str = "other";
 
 /// One feature as the model sees it.
@@ -307,12 +311,13 @@ impl Encoder {
                 date_parts(raw).map_or_else(|| wrong(unseen), |d| (*reference - d).num_days() as f64)
             }
             Code::DateMonth { .. } => {
-                let lvl = date_parts(raw).map_or(MISSING_LEVEL.to_string(), |d| d.month().to_string());
-                self.code(k, &lvl).0 as f64
+                let lvl = date_parts(raw).map_or(MISSING_LEVEL, |d| MONTHS[d.month0() as usize]);
+                self.code(k, lvl).0 as f64
             }
             Code::DateWeekday { .. } => {
-                let lvl = date_parts(raw).map_or(MISSING_LEVEL.to_string(), |d| d.weekday().to_string());
-                self.code(k, &lvl).0 as f64
+                let lvl =
+                    date_parts(raw).map_or(MISSING_LEVEL, |d| WEEKDAYS[d.weekday().num_days_from_monday() as usize]);
+                self.code(k, lvl).0 as f64
             }
         }
     }
@@ -530,5 +535,23 @@ impl Encoder {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_part_level_names_are_what_training_writes() {
+        // Saved models hold levels written by `to_string`; scoring looks them up by these.
+        for m in 1..=12u32 {
+            assert_eq!(MONTHS[m as usize - 1], m.to_string());
+        }
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        for d in 0..7 {
+            let day = monday + chrono::Duration::days(d);
+            assert_eq!(WEEKDAYS[day.weekday().num_days_from_monday() as usize], day.weekday().to_string());
+        }
     }
 }

@@ -80,8 +80,12 @@ pub fn tidy(v: &str) -> &str {
 /// defaults like `Select`.
 pub fn is_missing(v: &str) -> bool {
     let v = tidy(v);
-    if v.is_empty() {
-        return true;
+    // Fast path (scoring calls this for every cell): no placeholder is longer than 13 bytes or
+    // starts with a digit.
+    match v.as_bytes().first() {
+        None => return true,
+        Some(b) if b.is_ascii_digit() || v.len() > 13 => return false,
+        _ => {}
     }
     const MISSING: [&str; 16] = [
         "na",
