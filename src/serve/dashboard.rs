@@ -15,7 +15,9 @@ use crate::domain::Dataset;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::Html;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -51,7 +53,7 @@ impl DataCtx {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Zh,
@@ -187,29 +189,81 @@ pub async fn dashboard(
     State(st): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
-) -> Result<Json<Dashboard>, ApiError> {
+) -> Result<Response, ApiError> {
     st.keys.check(&headers, Role::Planner)?;
     let lang = q.lang();
-    let data = st.data.clone();
     let st2 = st.clone();
-    let sections = tokio::task::spawn_blocking(move || sections(&st2, data.as_ref(), lang))
+    let body = tokio::task::spawn_blocking(move || cached(&st2, lang))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(Dashboard {
-        title: t(lang, "leadcast · 销售数据看板", "leadcast · Sales dashboard"),
-        as_of_label: st
-            .data
-            .as_ref()
-            .map(|d| format!("{} {}", t(lang, "数据截至", "data as of"), d.as_of))
-            .unwrap_or_default(),
-        sections,
-    }))
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-fn sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) -> Vec<Section> {
-    let mut v = super::dashboard_sections::all(st, data, lang);
-    v.push(score_section(st, data, lang));
-    v
+/// The dashboard's JSON per language, drawn once per set of model versions: the data
+/// directory is fixed for the process, so only a reload can change what the page shows.
+#[derive(Default)]
+pub struct Cache(std::sync::Mutex<Vec<(CacheKey, Bytes)>>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheKey {
+    lang: Lang,
+    forecast: Option<String>,
+    scoring: Option<String>,
+}
+
+impl CacheKey {
+    fn current(st: &AppState, lang: Lang) -> CacheKey {
+        let m = st.models.load();
+        CacheKey {
+            lang,
+            forecast: m.forecast.as_ref().map(|f| f.version.clone()),
+            scoring: m.scoring.as_ref().map(|s| s.version.clone()),
+        }
+    }
+}
+
+/// The cached JSON for `lang`, drawing it when the models changed since it was drawn.
+/// Two requests racing on a cold cache may both draw; the result is the same.
+fn cached(st: &AppState, lang: Lang) -> Bytes {
+    let key = CacheKey::current(st, lang);
+    if let Some((_, body)) = lock(&st.dashboard_cache).iter().find(|(k, _)| *k == key) {
+        return body.clone();
+    }
+    let body = Bytes::from(serde_json::to_vec(&draw(st, lang)).unwrap_or_default());
+    let mut cache = lock(&st.dashboard_cache);
+    // Entries for older model versions can never be served again.
+    cache.retain(|(k, _)| k.forecast == key.forecast && k.scoring == key.scoring && k.lang != lang);
+    cache.push((key, body.clone()));
+    body
+}
+
+fn lock(c: &Cache) -> std::sync::MutexGuard<'_, Vec<(CacheKey, Bytes)>> {
+    c.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Draws both languages in the background (at start and after a reload), so the first
+/// morning visit does not wait for scoring every recent lead.
+pub fn warm(st: &AppState) {
+    if st.data.is_none() {
+        return;
+    }
+    let st = st.clone();
+    tokio::task::spawn_blocking(move || {
+        for lang in [Lang::Zh, Lang::En] {
+            cached(&st, lang);
+        }
+    });
+}
+
+fn draw(st: &AppState, lang: Lang) -> Dashboard {
+    let data = st.data.as_ref();
+    let mut sections = super::dashboard_sections::all(st, data, lang);
+    sections.push(score_section(st, data, lang));
+    Dashboard {
+        title: t(lang, "leadcast · 销售数据看板", "leadcast · Sales dashboard"),
+        as_of_label: data.map(|d| format!("{} {}", t(lang, "数据截至", "data as of"), d.as_of)).unwrap_or_default(),
+        sections,
+    }
 }
 
 /// One rep's drill-down.

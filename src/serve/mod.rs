@@ -168,6 +168,7 @@ pub async fn do_reload(st: &AppState) -> Vec<KindStatus> {
             }
             publish_versions(&models);
             st.models.store(Arc::new(models));
+            dashboard::warm(st);
             statuses
         }
         Err(e) => {
@@ -422,12 +423,14 @@ pub async fn run(cfg: Config) -> Result<()> {
         reload_lock: tokio::sync::Mutex::new(()),
         data,
         exploration: cfg.exploration,
+        dashboard_cache: Default::default(),
     }));
     let drift = Arc::new(std::sync::Mutex::new(drift::Drift::default()));
     tokio::spawn(prediction_log(st.clone(), log_rx, drift.clone()));
     spawn_drift_gauges(drift);
     spawn_sighup(st.clone());
     spawn_feedback_refresh(st.clone(), cfg.refresh_secs);
+    dashboard::warm(&st);
 
     let listener = tokio::net::TcpListener::bind(&cfg.addr)
         .await

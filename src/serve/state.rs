@@ -53,6 +53,8 @@ pub struct Inner {
     pub data: Option<Arc<super::dashboard::DataCtx>>,
     /// Default exploration level of talk-track recommendations.
     pub exploration: f64,
+    /// The dashboard's JSON per language, for the model versions it was drawn from.
+    pub dashboard_cache: super::dashboard::Cache,
 }
 
 /// Cheap to clone: one `Arc`.
