@@ -4,19 +4,21 @@
 # off-policy estimates on the held-out seed's logs, and the online simulation (50,000 decisions).
 #
 #   bash benches/talktrack.sh [LEADS] [DECISIONS]     # defaults: 100,000 leads, 50,000 decisions
+#   SEEDS="3 4" bash benches/talktrack.sh              # train on seed 3, judge on seed 4 (default "1 2")
 #
 # Keeps its work directory (printed) so the report can be opened: WORK/report/index.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 leads=${1:-100000}
 decisions=${2:-50000}
+read -r seed_a seed_b <<<"${SEEDS:-1 2}"
 cargo build --release --locked --quiet
 bin=target/release/leadcast
 work=${WORK:-$(mktemp -d)}
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "work: $work"
-$bin generate --out "$work/wA" --seed 1 --leads "$leads" | tail -1
-$bin generate --out "$work/wB" --seed 2 --leads "$leads" | tail -1
+$bin generate --out "$work/wA" --seed "$seed_a" --leads "$leads" | tail -1
+$bin generate --out "$work/wB" --seed "$seed_b" --leads "$leads" | tail -1
 t0=$(date +%s.%N)
 $bin train talktrack --data "$work/wA" --models "$work/m"
 t1=$(date +%s.%N)

@@ -189,6 +189,10 @@ pub struct TrainArgs {
     /// (decision_id,at,stage,persona,industry,objection,talk_track_id,outcome).
     #[arg(long)]
     pub feedback: Option<PathBuf>,
+    /// talktrack: also replay every feedback row the server stored in this database (the
+    /// `serve --db` URL: sqlite://PATH or postgres://…), after the file's.
+    #[arg(long)]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, Args)]

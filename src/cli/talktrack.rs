@@ -17,6 +17,7 @@ use leadcast::talktrack::{
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -75,13 +76,23 @@ pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Data
             }
         }
     };
+    let mut feedback = feedback;
+    if let Some(url) = &a.db {
+        p.step(format!("reading stored feedback from {url}"));
+        let (rows, skipped) = stored_feedback(url)?;
+        if skipped > 0 {
+            eprintln!("warning: {skipped} stored feedback row(s) do not parse and were skipped");
+        }
+        feedback.extend(rows);
+    }
     p.step("fitting the talk-track model".into());
-    let (mut model, summary) = talktrack::train(&catalog, ds, &feedback).with_context(|| {
-        format!("replaying {}", a.feedback.as_ref().map(|f| f.display().to_string()).unwrap_or_default())
-    })?;
+    let sources: Vec<String> =
+        a.feedback.iter().map(|f| f.display().to_string()).chain(a.db.iter().map(|u| redact(u))).collect();
+    let (mut model, summary) =
+        talktrack::train(&catalog, ds, &feedback).with_context(|| format!("replaying {}", sources.join(" and ")))?;
     model.fit.data_fingerprint = Some(score::fingerprint(&score::table_files(dir))?);
     let registry = Registry::new(&a.models);
-    let fb_name = a.feedback.as_ref().map(|f| f.display().to_string());
+    let fb_name = (!sources.is_empty()).then(|| sources.join(" + "));
     let version = talktrack::save(&registry, &model, &summary, &dir.display().to_string(), fb_name.as_deref())?;
     p.finish();
     println!("── talktrack model {version} ──");
@@ -115,6 +126,34 @@ pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Data
     }
     println!("model: {}", a.models.join(talktrack::KIND).join(&version).join("model.json").display());
     Ok(())
+}
+
+/// The feedback stored in the server's database. A SQLite file must exist: opening a
+/// misspelt path would otherwise create an empty database and replay nothing, silently.
+fn stored_feedback(url: &str) -> Result<(Vec<talktrack::recommend::Feedback>, usize)> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let file = path.split('?').next().unwrap_or(path);
+        if !Path::new(file).is_file() {
+            bail!("--db {url}: no such SQLite file (the server's database is <state-dir>/leadcast.db by default)");
+        }
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(leadcast::serve::talktrack::stored_feedback(url))
+        .with_context(|| format!("reading the feedback stored in {}", redact(url)))
+}
+
+/// A database URL without its password, for messages and metadata.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let user = &url[s + 3..at];
+            match user.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &user[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// Reads `truth/talk_track_effects.csv`.
@@ -154,6 +193,32 @@ fn read_truth(path: &Path) -> Result<Vec<TruthRow>> {
     Ok(out)
 }
 
+/// The deals' advance multipliers from `truth/opportunities.csv`; empty when the file or its
+/// `advance_multiplier` column is absent (older simulated worlds).
+fn read_multipliers(path: &Path) -> Result<HashMap<String, f64>> {
+    let mut out = HashMap::new();
+    if !path.is_file() {
+        return Ok(out);
+    }
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let h = r.headers()?.clone();
+    let (Some(ci), Some(cm)) = (
+        h.iter().position(|x| x == "opportunity_id"),
+        h.iter().position(|x| x == "advance_multiplier"),
+    ) else {
+        return Ok(out);
+    };
+    for (k, rec) in r.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: row {}", path.display(), k + 1))?;
+        let m = rec.get(cm).unwrap_or("").trim();
+        let m = m.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0).with_context(|| {
+            format!("{}: row {}, column advance_multiplier: {m:?} is not a positive number", path.display(), k + 1)
+        })?;
+        out.insert(rec.get(ci).unwrap_or("").trim().to_string(), m);
+    }
+    Ok(out)
+}
+
 /// `leadcast evaluate talktrack --models DIR --data DIR [--report DIR]`.
 pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
     let Some(dir) = &a.data else {
@@ -185,7 +250,8 @@ pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
     let truth_path = dir.join("truth/talk_track_effects.csv");
     let truth = if truth_path.is_file() {
         let rows = read_truth(&truth_path)?;
-        Some(evaluate::Truth::new(&model, &rows)?)
+        let multipliers = read_multipliers(&dir.join("truth/opportunities.csv"))?;
+        Some(evaluate::Truth::new(&model, &rows)?.with_multipliers(multipliers))
     } else {
         None
     };
@@ -219,15 +285,16 @@ pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
             println!("  learned policy, doubly robust     {}", e(&o.dr));
             if let (Some(tp), Some(tl)) = (o.truth_policy, o.truth_logging) {
                 println!(
-                    "  truth: learned policy {}, logging policy {} (average ramped rep); rep-mix adjusted learned {}",
+                    "  truth: learned policy {}, logging policy {} ({}); an average ramped rep: learned policy {}",
                     pct(tp),
                     pct(tl),
-                    o.truth_policy_rep_mix.map(pct).unwrap_or_default()
+                    if o.truth_per_deal { "each touch for its deal's rep" } else { "average ramped rep" },
+                    o.truth_policy_average_rep.map(pct).unwrap_or_default()
                 );
                 println!(
-                    "  doubly robust interval covers the truth: {}; the rep-mix adjusted truth: {}",
+                    "  interval covers the truth: doubly robust {}, IPS {}",
                     if o.dr_covers_truth == Some(true) { "yes" } else { "no" },
-                    if o.dr_covers_truth_rep_mix == Some(true) { "yes" } else { "no" }
+                    if o.ips_covers_truth == Some(true) { "yes" } else { "no" }
                 );
             }
         }

@@ -20,7 +20,7 @@ mod scoring;
 pub mod state;
 pub mod store;
 mod svg;
-mod talktrack;
+pub mod talktrack;
 
 use self::auth::{Keys, Role};
 use self::error::{ApiError, ErrorBody};

@@ -65,6 +65,26 @@ impl Live {
     }
 }
 
+/// Every feedback row stored in the database at `url` (the server's `--db`), oldest first,
+/// as the feedback `train talktrack` replays; `skipped` counts rows that no longer parse.
+pub async fn stored_feedback(url: &str) -> Result<(Vec<Feedback>, usize), crate::Error> {
+    let store = super::store::Store::connect(url).await?;
+    let (mut out, mut skipped, mut after) = (Vec::new(), 0, 0);
+    loop {
+        let rows = store.feedback_after(after, 5000).await?;
+        for (id, row) in &rows {
+            after = after.max(*id);
+            match feedback_of(row) {
+                Some(f) => out.push(f),
+                None => skipped += 1,
+            }
+        }
+        if rows.len() < 5000 {
+            return Ok((out, skipped));
+        }
+    }
+}
+
 fn feedback_of(row: &FeedbackRow) -> Option<Feedback> {
     Some(Feedback {
         decision_id: row.decision_id.clone(),

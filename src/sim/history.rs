@@ -61,6 +61,8 @@ struct SimDeal {
     list_price: f64,
     discount: f64,
     p_win: f64,
+    /// The owner's advance multiplier on every touch of the deal (skill and ramp-up).
+    advance_multiplier: f64,
     /// Stage entries in order.
     stages: Vec<(Stage, NaiveDate)>,
     /// (won?, when), if the deal ended within the horizon.
@@ -247,6 +249,7 @@ pub fn run(cfg: &SimConfig) -> Simulation {
             list_price,
             discount,
             p_win,
+            advance_multiplier: law.mult,
             stages: vec![(Stage::Discovery, created)],
             end: None,
             expected_close,
@@ -561,6 +564,7 @@ fn assemble(
         truth.opportunities.push(TruthOpportunity {
             opportunity_id: oid,
             true_win_probability: d.p_win,
+            advance_multiplier: d.advance_multiplier,
             final_status: match d.end {
                 Some((true, _)) => Status::Won,
                 Some((false, _)) => Status::Lost,

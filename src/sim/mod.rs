@@ -87,6 +87,10 @@ pub struct TruthOpportunity {
     /// How the deal ended (or `open` if still open at the end of the truth horizon).
     pub final_status: Status,
     pub final_closed_at: Option<NaiveDate>,
+    /// The owner's multiplier on every talk track's advance probability in this deal (skill,
+    /// ramp-up at creation): a touch advances with min(effect × multiplier, 0.8), where effect
+    /// is the track's row in `talk_track_effects.csv`.
+    pub advance_multiplier: f64,
 }
 
 /// What the simulator knows and a CRM never does.
@@ -129,13 +133,14 @@ pub fn write(dir: &Path, sim: &Simulation) -> Result<()> {
     )?;
     write_csv(
         &t.join("opportunities.csv"),
-        &["opportunity_id", "true_win_probability", "final_status", "final_closed_at"],
+        &["opportunity_id", "true_win_probability", "final_status", "final_closed_at", "advance_multiplier"],
         sim.truth.opportunities.iter().map(|o| {
             vec![
                 o.opportunity_id.clone(),
                 p(o.true_win_probability),
                 o.final_status.to_string(),
                 o.final_closed_at.map(|d| d.to_string()).unwrap_or_default(),
+                p(o.advance_multiplier),
             ]
         }),
     )?;

@@ -39,11 +39,18 @@ pub struct TruthRow {
 
 type Key = (Stage, String, String, Option<Objection>);
 
-/// The truth by context: (track index, true advance probability) per candidate.
+/// The truth by context: (track index, true advance probability) per candidate, for a fully
+/// ramped rep of average skill; and, when the world records it, each deal's multiplier on
+/// those probabilities (its owner's skill and ramp-up: a touch advances with
+/// min(probability × multiplier, 0.8), the simulator's law).
 #[derive(Debug, Clone, Default)]
 pub struct Truth {
     pub contexts: BTreeMap<Key, Vec<(usize, f64)>>,
+    pub multipliers: HashMap<String, f64>,
 }
+
+/// The simulator's cap on a touch's advance probability.
+const MAX_ADVANCE: f64 = 0.8;
 
 impl Truth {
     /// Indexes truth rows by the model's tracks; a track the model does not know is an error
@@ -63,6 +70,21 @@ impl Truth {
                 .push((i, r.advance_probability));
         }
         Ok(t)
+    }
+
+    /// Adds the deals' advance multipliers (`truth/opportunities.csv`).
+    pub fn with_multipliers(mut self, multipliers: HashMap<String, f64>) -> Truth {
+        self.multipliers = multipliers;
+        self
+    }
+
+    /// The true advance probability of track `p`'s effect in the deal `opportunity_id`
+    /// (an average rep's when the deal's multiplier is unknown).
+    fn for_deal(&self, p: f64, opportunity_id: &str) -> f64 {
+        match self.multipliers.get(opportunity_id) {
+            Some(m) => (p * m).min(MAX_ADVANCE),
+            None => p,
+        }
     }
 
     fn get(
@@ -131,6 +153,7 @@ pub struct Logged {
     pub track: usize,
     pub reward: f64,
     pub rep: Option<String>,
+    pub opportunity_id: String,
     pub at: NaiveDate,
 }
 
@@ -149,6 +172,7 @@ pub fn logged(model: &TalkTrackModel, activities: &[Activity], owner: &HashMap<S
                 track: t,
                 reward: if advanced(a.outcome) { 1.0 } else { 0.0 },
                 rep: owner.get(&a.opportunity_id).cloned(),
+                opportunity_id: a.opportunity_id.clone(),
                 at: a.at,
             })
         })
@@ -215,15 +239,15 @@ pub struct OffPolicy {
     pub snips: f64,
     pub dr: Estimate,
     /// On a simulated world: the policy's and the logging policy's true advance rates on these
-    /// contexts (the truth is for an average, fully ramped rep).
+    /// touches — each touch's true probability for the deal's own rep (skill, ramp-up) when the
+    /// truth has the deals' multipliers (`truth_per_deal`), else for an average ramped rep.
     pub truth_policy: Option<f64>,
     pub truth_logging: Option<f64>,
-    /// The policy's true value scaled by (observed logging value / its true value): the
-    /// truth for the reps who actually logged these touches.
-    pub truth_policy_rep_mix: Option<f64>,
+    pub truth_per_deal: bool,
+    /// The policy's true value for an average, fully ramped rep on these contexts.
+    pub truth_policy_average_rep: Option<f64>,
     pub dr_covers_truth: Option<bool>,
     pub ips_covers_truth: Option<bool>,
-    pub dr_covers_truth_rep_mix: Option<bool>,
 }
 
 /// Estimates the value of `model`'s greedy policy on `logs` (which it must not have been
@@ -239,7 +263,7 @@ pub fn off_policy(
     }
     let (mut ips, mut dr, mut r) = (Vec::new(), Vec::new(), Vec::new());
     let (mut matched, mut wsum, mut wr) = (0usize, 0.0, 0.0);
-    let (mut tp, mut tl, mut tn) = (0.0, 0.0, 0usize);
+    let (mut tp, mut tl, mut ta, mut tn) = (0.0, 0.0, 0.0, 0usize);
     let mut cache: HashMap<Key, (usize, Vec<(usize, f64)>)> = HashMap::new();
     for l in logs {
         let key: Key =
@@ -269,8 +293,9 @@ pub fn off_policy(
                 if let Some(c) = tr.get(l.stage, p, i, l.objection) {
                     let tv = |t: usize| c.iter().find(|x| x.0 == t).map(|x| x.1);
                     if let (Some(a), Some(b)) = (tv(best), tv(l.track)) {
-                        tp += a;
-                        tl += b;
+                        tp += tr.for_deal(a, &l.opportunity_id);
+                        tl += tr.for_deal(b, &l.opportunity_id);
+                        ta += a;
                         tn += 1;
                     }
                 }
@@ -280,10 +305,6 @@ pub fn off_policy(
     let (ips, dr, logging) = (Estimate::of(&ips), Estimate::of(&dr), Estimate::of(&r));
     let truth_policy = (tn > 0).then(|| tp / tn as f64);
     let truth_logging = (tn > 0).then(|| tl / tn as f64);
-    let mix = match (truth_policy, truth_logging) {
-        (Some(a), Some(b)) if b > 0.0 => Some(a * logging.value / b),
-        _ => None,
-    };
     Ok(OffPolicy {
         touches: logs.len(),
         matched: matched as f64 / logs.len() as f64,
@@ -293,10 +314,10 @@ pub fn off_policy(
         dr,
         truth_policy,
         truth_logging,
-        truth_policy_rep_mix: mix,
+        truth_per_deal: truth.is_some_and(|t| !t.multipliers.is_empty()),
+        truth_policy_average_rep: (tn > 0).then(|| ta / tn as f64),
         dr_covers_truth: truth_policy.map(|t| dr.contains(t)),
         ips_covers_truth: truth_policy.map(|t| ips.contains(t)),
-        dr_covers_truth_rep_mix: mix.map(|t| dr.contains(t)),
     })
 }
 

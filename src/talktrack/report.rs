@@ -101,10 +101,11 @@ pub fn files(ev: &Evaluation) -> Result<Vec<(String, Vec<u8>)>> {
         ));
         if let (Some(tp), Some(tl)) = (o.truth_policy, o.truth_logging) {
             body.push_str(&format!(
-                "<p>Truth on these contexts: learned policy {}, logging policy {} (average fully ramped rep); rep-mix adjusted learned policy {}.</p>",
+                "<p>Truth on these touches: learned policy {}, logging policy {} ({}); for an average fully ramped rep the learned policy's value is {}.</p>",
                 pct(tp),
                 pct(tl),
-                o.truth_policy_rep_mix.map(pct).unwrap_or_default()
+                if o.truth_per_deal { "each touch's true probability for its deal's rep" } else { "average fully ramped rep" },
+                o.truth_policy_average_rep.map(pct).unwrap_or_default()
             ));
         }
     }

@@ -515,3 +515,38 @@ fn two_replicas_share_talk_track_feedback_through_postgres() {
     std::thread::sleep(std::time::Duration::from_millis(800));
     assert!((advance(&b, &best) - advance(&a, &best)).abs() < 1e-9);
 }
+
+/// What reps reported through the server is replayed into the next `train talktrack --db`.
+#[test]
+fn stored_feedback_is_replayed_by_the_next_training() {
+    let mut s = Server::start(Db::Sqlite);
+    let ctx = json!({"stage": "negotiation", "persona": "finance", "industry": "manufacturing", "objection": "price"});
+    for outcome in ["advanced", "lost", "no_change"] {
+        let (st, rec) = post(&s, "/v1/talk-tracks/recommend", Some(SCORER), &ctx);
+        assert_eq!(st, 200, "{rec}");
+        let id = rec["decision_id"].as_str().unwrap();
+        let (st, fb) =
+            post(&s, "/v1/talk-tracks/feedback", Some(SCORER), &json!({"decision_id": id, "outcome": outcome}));
+        assert_eq!(st, 202, "{fb}");
+    }
+    let (_, rec) = post(&s, "/v1/talk-tracks/recommend", Some(SCORER), &ctx);
+    let track = rec["recommendations"][0]["talk_track_id"].as_str().unwrap().to_string();
+    let mut bare = ctx.clone();
+    bare["talk_track_id"] = json!(track);
+    bare["outcome"] = json!("advanced");
+    assert_eq!(post(&s, "/v1/talk-tracks/feedback", Some(SCORER), &bare).0, 202);
+    assert!(s.terminate().success());
+
+    let models = tempfile::tempdir().unwrap();
+    let data = repo().join("data/sample");
+    let (data, m) = (data.to_str().unwrap(), models.path().to_str().unwrap());
+    let missing = format!("sqlite://{}", models.path().join("nope.db").display());
+    let r = leadcast(&["train", "talktrack", "--data", data, "--models", m, "--db", &missing]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("no such SQLite file"), "{}", r.stderr);
+    assert!(!models.path().join("talktrack").exists(), "a refused training writes no model");
+
+    let r = leadcast(&["train", "talktrack", "--data", data, "--models", m, "--db", &s.db_url]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("feedback replayed 4"), "{}", r.stdout);
+}

@@ -220,7 +220,12 @@ fn evaluate_reports_off_policy_truth_and_online_regret() {
     let o = &v["off_policy"];
     let (lo, hi) = (o["dr"]["lo"].as_f64().unwrap(), o["dr"]["hi"].as_f64().unwrap());
     let truth_value = o["truth_policy"].as_f64().unwrap();
+    assert_eq!(o["truth_per_deal"], true, "the world records each deal's advance multiplier");
     assert!(lo <= truth_value && truth_value <= hi, "DR [{lo}, {hi}] vs truth {truth_value}");
+    // The same per-deal truth applied to the reps' own picks reproduces what they achieved.
+    let (llo, lhi) = (o["logging"]["lo"].as_f64().unwrap(), o["logging"]["hi"].as_f64().unwrap());
+    let truth_logging = o["truth_logging"].as_f64().unwrap();
+    assert!(llo <= truth_logging && truth_logging <= lhi, "observed [{llo}, {lhi}] vs truth {truth_logging}");
     // The per-context file agrees with the truth file.
     let t = truth(b.path());
     let (h, rows) = read_csv(&rep.join("contexts.csv"));
