@@ -80,6 +80,9 @@ pub struct ForecastModel {
     /// The open pipeline as of `as_of`, with win probabilities.
     pub open: Vec<OpenDeal>,
     pub close: CloseModel,
+    /// Seasonal factors on the open pipeline's conversion (absent in older models: none).
+    #[serde(default)]
+    pub conversion: pipeline::SeasonalConversion,
     pub blend: Blend,
     pub settings: SimSettings,
     /// `opportunity model <version>` or `empirical stage × age win rates`.
@@ -288,6 +291,7 @@ impl ForecastModel {
             won,
             open,
             close,
+            conversion: pipeline::SeasonalConversion::fit(ds, as_of),
             blend,
             settings: SimSettings::default(),
             win_source,
@@ -365,7 +369,7 @@ impl ForecastModel {
     /// Simulates `period` with the given open pipeline, blended with the series view.
     pub fn simulate(&self, period: Period, open: &[OpenDeal]) -> Result<Simulated> {
         let (mut draws, nb) =
-            pipeline::simulate(&self.org, &self.won, open, &self.close, self.as_of, period, self.settings)?;
+            pipeline::simulate(&self.org, &self.won, open, &self.close, self.as_of, period, self.settings, self.conversion.factor(period))?;
         let mut notes = nb.notes;
         let w = self.blend.weight(Grain::of_period(period));
         let mut method = format!("pipeline-mc ({})", self.win_source);

@@ -319,6 +319,93 @@ pub fn new_business(org: &[RepInfo], won: &[Won], as_of: NaiveDate, period: Peri
     Ok(NewBusiness { series, per_rep, step, pool, notes })
 }
 
+/// How much of the open pipeline converts in each season of the year, relative to the average
+/// period: the open pipeline of a past period's eve, and the part of it won inside the period
+/// (a year-end push shows as a Q4 factor above 1). Learned from the history alone; the
+/// simulation multiplies every open deal's win probability by its target period's factor,
+/// so the per-deal probabilities (the opportunity model's, which has no notion of the calendar
+/// beyond a month feature) keep their ranking and the level follows the season.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeasonalConversion {
+    /// Per quarter of the year (Q1..Q4), empty when the history is too short.
+    pub quarter: Vec<f64>,
+    /// Per month of the year.
+    pub month: Vec<f64>,
+}
+
+/// Pseudo-periods at the average ratio that shrink a season's factor towards 1.
+const SEASON_PRIOR: f64 = 1.0;
+
+impl SeasonalConversion {
+    pub fn fit(ds: &Dataset, as_of: NaiveDate) -> SeasonalConversion {
+        SeasonalConversion { quarter: season_factors(ds, as_of, Grain::Quarter), month: season_factors(ds, as_of, Grain::Month) }
+    }
+
+    /// The factor of `period`'s season (1 without history).
+    pub fn factor(&self, period: Period) -> f64 {
+        let (v, i) = match period {
+            Period::Quarter { quarter, .. } => (&self.quarter, quarter as usize - 1),
+            Period::Month { month, .. } => (&self.month, month as usize - 1),
+        };
+        v.get(i).copied().unwrap_or(1.0)
+    }
+}
+
+fn season_index(p: Period) -> usize {
+    match p {
+        Period::Quarter { quarter, .. } => quarter as usize - 1,
+        Period::Month { month, .. } => month as usize - 1,
+    }
+}
+
+/// Per season, (mean ratio of the season's periods + prior) / overall mean ratio, in
+/// [0.5, 2]; empty unless every season has at least one complete period of history.
+fn season_factors(ds: &Dataset, as_of: NaiveDate, grain: Grain) -> Vec<f64> {
+    let Some(first) = ds.opportunities.iter().map(|o| o.created_at).min() else { return Vec::new() };
+    // The pipeline needs time to fill: origins from one quarter after the first deal.
+    let earliest = first + chrono::Duration::days(91);
+    let mut ratios: Vec<(usize, f64)> = Vec::new();
+    let mut p = grain.period(as_of + chrono::Duration::days(1)).offset(-1);
+    while p.last_day() <= as_of {
+        let origin = p.start() - chrono::Duration::days(1);
+        if origin < earliest {
+            break;
+        }
+        let (mut open, mut won) = (0.0, 0.0);
+        for o in &ds.opportunities {
+            if o.created_at > origin || o.closed_at.is_some_and(|c| c <= origin) || !o.amount.is_finite() {
+                continue;
+            }
+            open += o.amount;
+            if o.status == Status::Won && o.closed_at.is_some_and(|c| p.contains(c)) {
+                won += o.amount;
+            }
+        }
+        if open > 0.0 {
+            ratios.push((season_index(p), won / open));
+        }
+        p = p.offset(-1);
+    }
+    let season = grain.season();
+    if ratios.is_empty() {
+        return Vec::new();
+    }
+    let mean = ratios.iter().map(|r| r.1).sum::<f64>() / ratios.len() as f64;
+    if mean <= 0.0 {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(season);
+    for s in 0..season {
+        let of: Vec<f64> = ratios.iter().filter(|r| r.0 == s).map(|r| r.1).collect();
+        if of.is_empty() {
+            return Vec::new();
+        }
+        let m = (of.iter().sum::<f64>() + SEASON_PRIOR * mean) / (of.len() as f64 + SEASON_PRIOR);
+        out.push((m / mean).clamp(0.5, 2.0));
+    }
+    out
+}
+
 /// Simulation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SimSettings {
@@ -341,6 +428,7 @@ pub fn simulate(
     as_of: NaiveDate,
     period: Period,
     settings: SimSettings,
+    conversion: f64,
 ) -> Result<(Draws, NewBusiness)> {
     if settings.draws == 0 {
         return Err(Error::InvalidArgument("the number of draws must be positive".into()));
@@ -386,7 +474,7 @@ pub fn simulate(
         let c = idx(o.rep, &o.product, &mut cells);
         let age = (as_of - o.created_at).num_days().max(0);
         let tc = cell(o.stage, age);
-        let p = o.win_probability.clamp(0.0, 1.0);
+        let p = (o.win_probability * conversion).clamp(0.0, 1.0);
         pipeline_amount[c] += o.amount;
         let mut hits = 0usize;
         for d in 0..n {
@@ -497,5 +585,54 @@ mod tests {
         let q = quantiles(vec![1.0, 2.0, 3.0]);
         assert_eq!(q.len(), GRID);
         assert_eq!((q[0], q[20], q[40]), (1.0, 2.0, 3.0));
+    }
+
+    /// Every quarter-eve holds 100 of pipeline; Q4 wins 40 of it, the other quarters 20.
+    #[test]
+    fn seasonal_conversion_sees_a_year_end_push() {
+        use crate::domain::Opportunity;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut ds = Dataset::default();
+        let mut p = Period::quarter_of(d("2024-01-01"));
+        let mut n = 0;
+        while p.last_day() <= d("2026-09-30") {
+            let eve = p.start() - chrono::Duration::days(1);
+            let won = if matches!(p, Period::Quarter { quarter: 4, .. }) { 2 } else { 1 };
+            for k in 0..5 {
+                n += 1;
+                let (status, closed_at) = if k < won {
+                    (Status::Won, Some(p.start() + chrono::Duration::days(20)))
+                } else {
+                    (Status::Lost, Some(p.start() + chrono::Duration::days(10)))
+                };
+                ds.opportunities.push(Opportunity {
+                    opportunity_id: format!("O{n}"),
+                    owner_id: "R1".into(),
+                    product: "suite".into(),
+                    amount: 20.0,
+                    created_at: eve - chrono::Duration::days(5),
+                    stage: Stage::Negotiation,
+                    status,
+                    lead_id: None,
+                    account_id: None,
+                    industry: None,
+                    expected_close: None,
+                    closed_at,
+                    discount_pct: None,
+                });
+            }
+            p = p.next();
+        }
+        let c = SeasonalConversion::fit(&ds, d("2026-09-30"));
+        assert_eq!(c.quarter.len(), 4);
+        // Ratios: Q4 0.4 (2 periods), others 0.2 (2–3 periods); mean ≈ 0.244. Q4 shrunk by
+        // one pseudo-period at the mean: (0.8 + 0.244) / 3 / 0.244 ≈ 1.43.
+        let q4 = c.factor(Period::quarter_of(d("2026-12-01")));
+        let q1 = c.factor(Period::quarter_of(d("2027-02-01")));
+        assert!(q4 > 1.3 && q4 < 1.6, "{c:?}");
+        assert!(q1 < 1.0 && q1 > 0.7, "{c:?}");
+        // Months: a month without its own history gives no factors at all, never a guess.
+        assert!(c.month.is_empty() || c.month.len() == 12);
+        assert_eq!(SeasonalConversion::default().factor(Period::quarter_of(d("2026-12-01"))), 1.0);
     }
 }
