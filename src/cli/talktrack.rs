@@ -202,10 +202,9 @@ fn read_multipliers(path: &Path) -> Result<HashMap<String, f64>> {
     }
     let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let h = r.headers()?.clone();
-    let (Some(ci), Some(cm)) = (
-        h.iter().position(|x| x == "opportunity_id"),
-        h.iter().position(|x| x == "advance_multiplier"),
-    ) else {
+    let (Some(ci), Some(cm)) =
+        (h.iter().position(|x| x == "opportunity_id"), h.iter().position(|x| x == "advance_multiplier"))
+    else {
         return Ok(out);
     };
     for (k, rec) in r.records().enumerate() {

@@ -368,8 +368,16 @@ impl ForecastModel {
 
     /// Simulates `period` with the given open pipeline, blended with the series view.
     pub fn simulate(&self, period: Period, open: &[OpenDeal]) -> Result<Simulated> {
-        let (mut draws, nb) =
-            pipeline::simulate(&self.org, &self.won, open, &self.close, self.as_of, period, self.settings, self.conversion.factor(period))?;
+        let (mut draws, nb) = pipeline::simulate(
+            &self.org,
+            &self.won,
+            open,
+            &self.close,
+            self.as_of,
+            period,
+            self.settings,
+            self.conversion.factor(period),
+        )?;
         let mut notes = nb.notes;
         let w = self.blend.weight(Grain::of_period(period));
         let mut method = format!("pipeline-mc ({})", self.win_source);

@@ -338,7 +338,10 @@ const SEASON_PRIOR: f64 = 1.0;
 
 impl SeasonalConversion {
     pub fn fit(ds: &Dataset, as_of: NaiveDate) -> SeasonalConversion {
-        SeasonalConversion { quarter: season_factors(ds, as_of, Grain::Quarter), month: season_factors(ds, as_of, Grain::Month) }
+        SeasonalConversion {
+            quarter: season_factors(ds, as_of, Grain::Quarter),
+            month: season_factors(ds, as_of, Grain::Month),
+        }
     }
 
     /// The factor of `period`'s season (1 without history).

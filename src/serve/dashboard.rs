@@ -13,9 +13,9 @@ use super::state::AppState;
 use super::svg;
 use crate::domain::Dataset;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -193,9 +193,8 @@ pub async fn dashboard(
     st.keys.check(&headers, Role::Planner)?;
     let lang = q.lang();
     let st2 = st.clone();
-    let body = tokio::task::spawn_blocking(move || cached(&st2, lang))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let body =
+        tokio::task::spawn_blocking(move || cached(&st2, lang)).await.map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
