@@ -109,10 +109,45 @@ pub struct Body(pub Value);
 impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
     type Rejection = ApiError;
 
+    /// Parses with plain `serde_json` and only on failure goes through axum's `Json`, whose
+    /// path-tracking deserializer names what is wrong but costs a sixth of a 1,000-lead
+    /// batch when everything is right.
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(v) = Json::<Value>::from_request(req, state).await?;
-        Ok(Body(v))
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the request body is larger than the server accepts (see `limits.max_body_bytes`)",
+                )
+            } else {
+                ApiError::new(r.status(), "bad_request", r.body_text())
+            }
+        })?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => Ok(Body(v)),
+            Err(_) => {
+                let Json(v) = Json::<Value>::from_bytes(&bytes)?;
+                Ok(Body(v))
+            }
+        }
     }
+}
+
+/// `application/json` or `application/<anything>+json`, parameters ignored (axum's rule).
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Typed access to the fields of a JSON object, with errors naming the JSON path.
