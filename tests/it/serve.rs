@@ -550,3 +550,33 @@ fn stored_feedback_is_replayed_by_the_next_training() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("feedback replayed 4"), "{}", r.stdout);
 }
+
+/// The dashboard is drawn once per set of model versions: the same answer until a reload
+/// brings a new forecast model, then the new model's figures.
+#[test]
+fn the_dashboard_is_redrawn_after_a_reload() {
+    let s = Server::start(Db::Sqlite);
+    let forecast_sections = |v: &Value| -> Vec<Value> {
+        v["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["id"].as_str().unwrap().contains("forecast"))
+            .cloned()
+            .collect()
+    };
+    let (st, before) = get(&s, "/v1/dashboard?lang=en", Some(PLANNER));
+    assert_eq!(st, 200, "{before}");
+    assert!(!forecast_sections(&before).is_empty(), "{before}");
+    assert_eq!(get(&s, "/v1/dashboard?lang=en", Some(PLANNER)).1, before, "the cached answer");
+
+    let w = super::util::small_world(3);
+    let r =
+        leadcast(&["train", "forecast", "--data", w.path().to_str().unwrap(), "--models", s.models.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (st, r) = post(&s, "/v1/admin/reload", Some(ADMIN), &json!({}));
+    assert_eq!(st, 200, "{r}");
+    let (st, after) = get(&s, "/v1/dashboard?lang=en", Some(PLANNER));
+    assert_eq!(st, 200, "{after}");
+    assert_ne!(forecast_sections(&after), forecast_sections(&before), "drawn from the new forecast model");
+}
