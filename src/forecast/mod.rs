@@ -90,8 +90,11 @@ pub fn train(
     if opportunity.is_none() {
         notes.push("no opportunity model in the model directory: open deals use empirical win rates by stage and age (train one with `leadcast train opportunity`)".into());
     }
-    model.notes.extend(notes.iter().cloned());
-    Ok(Trained { model, backtests, notes })
+    // The fit's own notes (e.g. the open pipeline's recalibration) first, then training's.
+    let mut all = std::mem::take(&mut model.notes);
+    all.extend(notes);
+    model.notes = all.clone();
+    Ok(Trained { model, backtests, notes: all })
 }
 
 /// Metadata written beside the forecast model.
