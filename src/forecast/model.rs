@@ -318,7 +318,7 @@ impl ForecastModel {
                 if let Some((k, deals)) = pipeline_calibration(ds, as_of, m) {
                     p.iter_mut().for_each(|x| *x = (*x * k).min(MAX_WIN));
                     notes.push(format!(
-                        "open-pipeline win probabilities × {k:.2}: on {deals} deals open on past dates the opportunity model expected that much less (by amount) than they won"
+                        "open-pipeline win probabilities × {k:.2}: what {deals} deals open at past quarter ends won, by amount, over what the opportunity model expected of them"
                     ));
                     pipeline_factor = Some(k);
                 }
