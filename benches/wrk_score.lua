@@ -4,4 +4,4 @@
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench-key"
-wrk.body = '{"lead":{"lead_id":"L-1","source":"referral","industry":"manufacturing","company_size":"201-1000","region":"east","persona":"finance","owner_id":"R001","product_interest":"suite","email_opens":4,"web_visits":2,"calls":1,"meetings":0,"created_at":"2026-09-01","converted":null,"converted_at":null},"explain":false}'
+wrk.body = '{"lead":{"lead_id":"L-1","source":"referral","industry":"manufacturing","company_size":"201-1000","region":"east","persona":"finance","owner_id":"R001","product_interest":"CRM Pro","email_opens":4,"web_visits":2,"calls":1,"meetings":0,"created_at":"2026-09-01","converted":null,"converted_at":null},"explain":false}'

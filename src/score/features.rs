@@ -84,6 +84,9 @@ pub struct Encoder {
     /// Categorical level → code, rebuilt after loading.
     #[serde(skip)]
     lookup: Vec<FxHashMap<String, u32>>,
+    /// `linear_offsets`, rebuilt with the lookups (scoring one row must not allocate them).
+    #[serde(skip)]
+    offsets: Vec<usize>,
 }
 
 /// A value of one feature for one row, as read from input text.
@@ -230,7 +233,7 @@ impl Encoder {
                 None => {}
             }
         }
-        let mut e = Encoder { features, lookup: Vec::new() };
+        let mut e = Encoder { features, lookup: Vec::new(), offsets: Vec::new() };
         e.rebuild();
         e
     }
@@ -273,7 +276,8 @@ impl Encoder {
                 }
                 _ => FxHashMap::default(),
             })
-            .collect()
+            .collect();
+        self.offsets = self.compute_offsets();
     }
 
     /// The input columns the encoder reads, each once, in feature order.
@@ -417,8 +421,17 @@ impl Encoder {
     }
 
     /// Start of each feature's block in the linear encoding, and the total width at the end.
-    pub fn linear_offsets(&self) -> Vec<usize> {
-        let mut off = vec![0];
+    pub fn linear_offsets(&self) -> std::borrow::Cow<'_, [usize]> {
+        if self.offsets.len() == self.features.len() + 1 {
+            std::borrow::Cow::Borrowed(&self.offsets)
+        } else {
+            std::borrow::Cow::Owned(self.compute_offsets())
+        }
+    }
+
+    fn compute_offsets(&self) -> Vec<usize> {
+        let mut off = Vec::with_capacity(self.features.len() + 1);
+        off.push(0);
         for k in 0..self.features.len() {
             off.push(off[k] + self.linear_width(k));
         }

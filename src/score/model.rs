@@ -466,9 +466,22 @@ impl ScoringModel {
     pub fn predict(&self, table: &Table, explain: bool, top: usize) -> Result<Vec<Prediction>> {
         let cols = self.resolve(table)?;
         let x = self.encoder.encode(table, &cols);
-        let p = self.probabilities(&x);
-        let contrib = explain.then(|| self.estimator.contributions(&self.encoder, &x));
-        Ok((0..table.rows)
+        Ok(self.predict_encoded(&x, explain, top, &|k, i| std::borrow::Cow::Borrowed(&table.columns[cols[k]][i])))
+    }
+
+    /// Scores encoded rows; `raw(k, i)` is the input text of feature `k` in row `i` (read only
+    /// for the explanations and warnings that show it). The server's typed path encodes JSON
+    /// values directly and comes here too, so both give the same numbers.
+    pub fn predict_encoded<'r>(
+        &self,
+        x: &Encoded,
+        explain: bool,
+        top: usize,
+        raw: &dyn Fn(usize, usize) -> std::borrow::Cow<'r, str>,
+    ) -> Vec<Prediction> {
+        let p = self.probabilities(x);
+        let contrib = explain.then(|| self.estimator.contributions(&self.encoder, x));
+        (0..x.rows)
             .map(|i| {
                 let probability = p[i];
                 let factors = match &contrib {
@@ -480,7 +493,7 @@ impl ScoringModel {
                         f.into_iter()
                             .map(|(k, impact)| Factor {
                                 feature: self.encoder.features[k].name.clone(),
-                                value: self.encoder.display_value(k, &table.columns[cols[k]][i]),
+                                value: self.encoder.display_value(k, &raw(k, i)),
                                 impact: (impact * 1e4).round() / 1e4,
                             })
                             .collect()
@@ -491,7 +504,8 @@ impl ScoringModel {
                     .iter()
                     .map(|&k| {
                         let f = &self.encoder.features[k];
-                        let v = table.columns[cols[k]][i].trim();
+                        let text = raw(k, i);
+                        let v = text.trim();
                         match f.code {
                             Code::Numeric { .. } => format!("{}: {v:?} is not a number; scored as missing", f.column),
                             Code::DateAge { .. } => format!("{}: {v:?} is not a date; scored as missing", f.column),
@@ -507,7 +521,7 @@ impl ScoringModel {
                     warnings,
                 }
             })
-            .collect())
+            .collect()
     }
 }
 

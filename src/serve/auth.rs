@@ -4,7 +4,7 @@
 //! grants the route (admin grants all).
 
 use super::error::ApiError;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -99,6 +99,18 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
+/// The request's `Authorization` header, for handlers on the hot path: taking the whole
+/// `HeaderMap` as an extractor copies every header.
+pub struct Authorization(pub Option<HeaderValue>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authorization {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Authorization(parts.headers.get(axum::http::header::AUTHORIZATION).cloned()))
+    }
+}
+
 /// The keys the server accepts; `None` when authentication is off (`--no-auth`).
 #[derive(Debug, Clone, Default)]
 pub struct Keys {
@@ -109,9 +121,13 @@ impl Keys {
     /// Checks the request's bearer key for `needed`: 401 without a (valid) key, 403 when the
     /// key's role does not grant it. Returns the key's name for the log.
     pub fn check(&self, headers: &HeaderMap, needed: Role) -> Result<&str, ApiError> {
+        self.check_header(headers.get(axum::http::header::AUTHORIZATION), needed)
+    }
+
+    /// [`Keys::check`] on the `Authorization` header alone.
+    pub fn check_header(&self, authorization: Option<&HeaderValue>, needed: Role) -> Result<&str, ApiError> {
         let Some(keys) = &self.keys else { return Ok("anonymous") };
-        let presented = headers
-            .get(axum::http::header::AUTHORIZATION)
+        let presented = authorization
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim);

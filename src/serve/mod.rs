@@ -1,9 +1,10 @@
 //! The HTTP inference server (`leadcast serve`): axum on tokio.
 //!
 //! Handlers only translate JSON to library calls and back — the CLI and the API share every
-//! number. Layers, outermost first: request ID + structured log + latency metrics (every
-//! request), then for `/v1` a global concurrency limit that sheds load with 429 instead of
-//! queueing, a per-request timeout (503) and the body-size limit (413). Errors share one JSON
+//! number. One layer (`guard.rs`) fronts every route: request ID, structured log, latency
+//! metrics, and for `/v1` the announced body size (413), a global concurrency limit that sheds
+//! load with 429 instead of queueing, and a per-request timeout (503); axum's body limit
+//! catches chunked bodies as they stream. Errors share one JSON
 //! shape (`error.rs`); keys and roles are checked in each handler (`auth.rs`); the models sit
 //! behind an `ArcSwap` so a reload never blocks or fails a request (`models.rs`).
 
@@ -15,12 +16,14 @@ mod dashboard_sections;
 mod drift;
 pub mod error;
 mod forecast;
+mod guard;
 pub mod models;
 mod scoring;
 pub mod state;
 pub mod store;
 mod svg;
 pub mod talktrack;
+mod typed;
 
 use self::auth::{Keys, Role};
 use self::error::{ApiError, ErrorBody};
@@ -31,17 +34,15 @@ use crate::registry::Registry;
 use crate::{Error, Result};
 use arc_swap::ArcSwap;
 use axum::Json;
-use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use utoipa::OpenApi;
 
@@ -230,84 +231,12 @@ fn render_metrics(st: &AppState) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-/// Request ID, structured log line and latency histogram for every request. Never logs
-/// headers (the API key is one).
-async fn observe(req: Request, next: Next) -> Response {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-    let start = Instant::now();
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 64)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("r{}", NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
-    let route =
-        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().clone();
-    let mut res = next.run(req).await;
-    let status = res.status().as_u16();
-    let secs = start.elapsed().as_secs_f64();
-    metrics::histogram!("leadcast_http_request_duration_seconds", "route" => route.clone(), "method" => method.to_string())
-        .record(secs);
-    metrics::counter!("leadcast_http_responses_total", "route" => route.clone(), "status" => status.to_string())
-        .increment(1);
-    // Successes at debug (a log write per request would cost more than scoring it);
-    // client errors at info, server errors at warn.
-    match status {
-        500.. => tracing::warn!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
-        400..=499 => {
-            tracing::info!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request")
-        }
-        _ => tracing::debug!(request_id = %id, method = %method, route = %route, status, ms = secs * 1e3, "request"),
-    }
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert("x-request-id", v);
-    }
-    res
-}
-
-async fn overloaded(err: tower::BoxError) -> ApiError {
-    if err.is::<tower::timeout::error::Elapsed>() {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "the request took longer than the server allows (see `limits.timeout_ms`)",
-        )
-    } else if err.is::<tower::load_shed::error::Overloaded>() {
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "overloaded", "too many requests in flight; retry shortly")
-    } else {
-        ApiError::internal(format!("unhandled: {err}"))
-    }
-}
-
-/// A body announced larger than the limit is refused from its header, before any of it is
-/// read (the body limit below catches chunked bodies as they stream).
-async fn announced_size(limit: usize, req: Request, next: Next) -> Response {
-    let announced = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match announced {
-        Some(n) if n > limit as u64 => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body ({n} bytes) is larger than the server accepts ({limit} bytes; `limits.max_body_bytes`)"),
-        )
-        .with_details(json!({ "limit": limit, "got": n }))
-        .into_response(),
-        _ => next.run(req).await,
-    }
-}
-
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; GET /openapi.json lists them all")
 }
 
 /// The application's routes with their layers.
 pub fn router(st: AppState) -> axum::Router {
-    let limits = st.limits.clone();
     let api = axum::Router::new()
         .route("/v1/leads/score", post(scoring::score_leads))
         .route("/v1/opportunities/score", post(scoring::score_opportunities))
@@ -325,16 +254,7 @@ pub fn router(st: AppState) -> axum::Router {
         .route("/v1/analytics/tiers", get(analytics::tiers))
         .route("/v1/analytics/collections", get(analytics::collections))
         .route("/v1/dashboard", get(dashboard::dashboard))
-        .route("/v1/dashboard/reps/{rep_id}", get(dashboard::rep))
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(overloaded))
-                .load_shed()
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrency))
-                .timeout(Duration::from_millis(limits.timeout_ms)),
-        )
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(middleware::from_fn(move |req, next| announced_size(limits.max_body_bytes, req, next)));
+        .route("/v1/dashboard/reps/{rep_id}", get(dashboard::rep));
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi());
     axum::Router::new()
         .merge(api)
@@ -344,17 +264,47 @@ pub fn router(st: AppState) -> axum::Router {
         .route("/metrics", get(metrics_route))
         .merge(docs)
         .fallback(not_found)
-        .layer(middleware::from_fn(observe))
         .with_state(st)
 }
 
-/// Writes sampled predictions to the store in batches and feeds the drift counts.
+/// The routes with the guard (`guard.rs`) and the body limit wrapped around them, as served.
+pub fn app(st: AppState) -> guard::Guard<<DefaultBodyLimit as tower::Layer<axum::Router>>::Service> {
+    use tower::Layer;
+    let limit = DefaultBodyLimit::max(st.limits.max_body_bytes);
+    guard::GuardLayer(st.clone()).layer(limit.layer(router(st)))
+}
+
+/// Every route's path template, for the guard's metric labels: the API's from the OpenAPI
+/// document (a test checks it lists every route), and the rest.
+fn templates() -> Vec<String> {
+    let mut t: Vec<String> = ApiDoc::openapi().paths.paths.keys().cloned().collect();
+    t.extend(["/", "/docs", "/docs/", "/docs/{*rest}", "/openapi.json"].map(String::from));
+    t
+}
+
+/// Writes sampled predictions to the store and feeds the drift counts. Samples are gathered
+/// for up to `LOG_FLUSH` (or `LOG_BATCH` of them) per transaction: with `synchronous=FULL` each
+/// commit is an fsync, and one per sampled request cost a fifth of the scoring route's time.
 async fn prediction_log(st: AppState, mut rx: mpsc::Receiver<Sample>, drift: Arc<std::sync::Mutex<drift::Drift>>) {
+    const LOG_FLUSH: Duration = Duration::from_millis(500);
+    const LOG_BATCH: usize = 256;
     let mut buf: Vec<Sample> = Vec::new();
-    loop {
-        let n = rx.recv_many(&mut buf, 64).await;
-        if n == 0 {
+    let mut open = true;
+    while open {
+        if rx.recv_many(&mut buf, LOG_BATCH).await == 0 {
             return;
+        }
+        let deadline = tokio::time::Instant::now() + LOG_FLUSH;
+        while buf.len() < LOG_BATCH {
+            let room = LOG_BATCH - buf.len();
+            match tokio::time::timeout_at(deadline, rx.recv_many(&mut buf, room)).await {
+                Ok(0) => {
+                    open = false;
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
         }
         let rows: Vec<_> = buf.iter().flat_map(state::log_rows).collect();
         {
@@ -424,6 +374,8 @@ pub async fn run(cfg: Config) -> Result<()> {
         data,
         exploration: cfg.exploration,
         dashboard_cache: Default::default(),
+        guards: guard::Guards::new(&cfg.limits, templates().iter().map(String::as_str)),
+        grade_counters: state::GradeCounters::new(),
     }));
     let drift = Arc::new(std::sync::Mutex::new(drift::Drift::default()));
     tokio::spawn(prediction_log(st.clone(), log_rx, drift.clone()));
@@ -460,7 +412,7 @@ pub async fn run(cfg: Config) -> Result<()> {
     }
     tracing::info!(addr = %local, db = st.store.backend(), models = %cfg.models.display(), "leadcast serving; docs at /docs");
     println!("listening on http://{local}");
-    axum::serve(listener, router(st))
+    axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app(st)))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| Error::InvalidArgument(format!("server error: {e}")))?;

@@ -18,6 +18,8 @@ pub struct Served<T> {
     pub model: T,
     /// For scoring models: the input columns and the JSON each accepts, worked out once.
     pub inputs: Vec<(String, super::scoring::Expect)>,
+    /// For scoring models: the index in `inputs` of each feature's column.
+    pub feature_input: Vec<usize>,
 }
 
 /// Everything loaded from the model directory.
@@ -68,7 +70,8 @@ fn reload_scoring(
             Ok((version, model)) => {
                 let st = status(Some(version.clone()), "loaded", None);
                 let inputs = super::scoring::expectations(&model);
-                (Some(Arc::new(Served { version, model, inputs })), st)
+                let feature_input = super::scoring::feature_inputs(&model, &inputs);
+                (Some(Arc::new(Served { version, model, inputs, feature_input })), st)
             }
             Err(e) => (old.clone(), status(version_of(old), "failed", Some(e.to_string()))),
         },
@@ -119,7 +122,7 @@ impl Models {
                 let model: ForecastModel = serde_json::from_slice(&bytes).map_err(|e| {
                     crate::Error::InvalidArgument(format!("forecast model {version} does not load: {e}"))
                 })?;
-                Ok((version.clone(), Served { version, model, inputs: Vec::new() }))
+                Ok((version.clone(), Served { version, model, inputs: Vec::new(), feature_input: Vec::new() }))
             },
         );
         let (talktrack, s4) = reload_kind(

@@ -5,17 +5,17 @@
 //! type is a 422 naming its path (`leads[3].email_opens`); an unknown category, a missing
 //! field or a placeholder such as `"NA"` is scored (as "other" or missing) with a warning.
 
-use super::auth::Role;
-use super::error::{ApiError, Body, Fields};
+use super::auth::{Authorization, Role};
+use super::error::{ApiError, Body, Fields, JsonBytes, parse};
 use super::models::Served;
 use super::state::AppState;
 use crate::data::load::{parse_date, parse_number};
 use crate::score::features::Code;
 use crate::score::model::{Prediction, ScoringModel};
 use crate::score::table::{Table, is_missing};
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -75,6 +75,12 @@ fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<
         (Some(_), Expect::Date) => bad("an ISO date string (YYYY-MM-DD)"),
         (Some(_), Expect::Text | Expect::Flag) => bad("a string"),
     }
+}
+
+/// The index in `inputs` of each feature's input column.
+pub fn feature_inputs(model: &ScoringModel, inputs: &[(String, Expect)]) -> Vec<usize> {
+    let at = |c: &str| inputs.iter().position(|(n, _)| n == c).expect("every feature's column is an input");
+    model.encoder.features.iter().map(|f| at(&f.column)).collect()
 }
 
 /// The rows of a request as a table of the model's input columns, plus each row's ID.
@@ -149,9 +155,9 @@ pub struct FactorOut {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ModelRef {
-    pub kind: String,
-    pub version: String,
+pub struct ModelRef<'a> {
+    pub kind: &'a str,
+    pub version: &'a str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -162,15 +168,16 @@ pub struct LeadResult {
     /// round(100 × probability).
     pub score: u8,
     /// A, B, C or D: lift over the base rate of at least 2, 1, 0.5, or below.
-    pub grade: String,
+    #[schema(value_type = String)]
+    pub grade: char,
     pub top_factors: Vec<FactorOut>,
     /// Values scored as "other" or missing (unknown categories, unreadable numbers).
     pub warnings: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct LeadScores {
-    pub model: ModelRef,
+pub struct LeadScores<'a> {
+    pub model: ModelRef<'a>,
     pub results: Vec<LeadResult>,
 }
 
@@ -208,16 +215,35 @@ fn predict(s: &Served<ScoringModel>, table: &Table, explain: bool) -> Result<Vec
     security(("api_key" = [])))]
 pub async fn score_leads(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Json<LeadScores>, ApiError> {
-    st.keys.check(&headers, Role::Scorer)?;
+    Authorization(auth): Authorization,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Response, ApiError> {
+    st.keys.check_header(auth.as_ref(), Role::Scorer)?;
     let s = served(&st.models.load().scoring, "scoring")?;
-    let (items, explain) = items(&body, "leads", "lead", st.limits.max_batch)?;
-    let id_field = s.model.id.clone().unwrap_or_else(|| "lead_id".into());
-    let (table, ids) = rows_table(&s.inputs, &items, "leads", &id_field, &|_, _| Ok(()))?;
-    let preds = predict(&s, &table, explain)?;
-    st.observe("scoring", &s, &table, &ids, &preds);
+    let id_field = s.model.id.as_deref().unwrap_or("lead_id");
+    let typed = super::typed::read(&bytes, &s.inputs, id_field, "leads", "lead")
+        .filter(|rows| rows.len() <= st.limits.max_batch);
+    let (preds, ids) = match typed {
+        // The fast path: typed cells straight from the body.
+        Some(rows) => {
+            let x = rows.encode(&s.model.encoder, &s.feature_input);
+            let raw = |k: usize, i: usize| rows.cell(i, s.feature_input[k]).text();
+            let preds = s.model.predict_encoded(&x, rows.explain.unwrap_or(true), 5, &raw);
+            let ids: Vec<Option<String>> = rows.ids.iter().map(|id| id.as_deref().map(str::to_string)).collect();
+            st.observe("scoring", &s, &|| rows.table(&s.inputs, "leads"), &ids, &preds);
+            (preds, ids)
+        }
+        // Anything unusual: the general path, which names what is wrong.
+        None => {
+            metrics::counter!("leadcast_scoring_general_path_total").increment(1);
+            let body = parse(&bytes)?;
+            let (items, explain) = items(&body, "leads", "lead", st.limits.max_batch)?;
+            let (table, ids) = rows_table(&s.inputs, &items, "leads", id_field, &|_, _| Ok(()))?;
+            let preds = predict(&s, &table, explain)?;
+            st.observe("scoring", &s, &|| table.clone(), &ids, &preds);
+            (preds, ids)
+        }
+    };
     let results = preds
         .into_iter()
         .zip(ids)
@@ -225,12 +251,19 @@ pub async fn score_leads(
             lead_id,
             probability: p.probability,
             score: p.score,
-            grade: p.grade.to_string(),
+            grade: p.grade,
             top_factors: p.factors.iter().map(factor).collect(),
             warnings: p.warnings,
         })
         .collect();
-    Ok(Json(LeadScores { model: ModelRef { kind: "scoring".into(), version: s.version.clone() }, results }))
+    json_response(&LeadScores { model: ModelRef { kind: "scoring", version: &s.version }, results })
+}
+
+/// A JSON response serialised straight into its body.
+fn json_response(body: &impl Serialize) -> Result<Response, ApiError> {
+    let mut buf = Vec::with_capacity(256);
+    serde_json::to_writer(&mut buf, body).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], buf).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -249,8 +282,8 @@ pub struct OpportunityResult {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct OpportunityScores {
-    pub model: ModelRef,
+pub struct OpportunityScores<'a> {
+    pub model: ModelRef<'a>,
     pub results: Vec<OpportunityResult>,
 }
 
@@ -303,16 +336,16 @@ fn quarter_of(s: &str) -> Option<String> {
     security(("api_key" = [])))]
 pub async fn score_opportunities(
     State(st): State<AppState>,
-    headers: HeaderMap,
+    Authorization(auth): Authorization,
     Body(body): Body,
-) -> Result<Json<OpportunityScores>, ApiError> {
-    st.keys.check(&headers, Role::Scorer)?;
+) -> Result<Response, ApiError> {
+    st.keys.check_header(auth.as_ref(), Role::Scorer)?;
     let s = served(&st.models.load().opportunity, "opportunity")?;
     let (items, explain) = items(&body, "opportunities", "opportunity", st.limits.max_batch)?;
     let (table, ids) = rows_table(&s.inputs, &items, "opportunities", "opportunity_id", &derive_opportunity)?;
     // Risk factors need the explanations, whatever `explain` says.
     let preds = predict(&s, &table, true)?;
-    st.observe("opportunity", &s, &table, &ids, &preds);
+    st.observe("opportunity", &s, &|| table.clone(), &ids, &preds);
     let results = preds
         .into_iter()
         .zip(ids)
@@ -331,5 +364,5 @@ pub async fn score_opportunities(
             }
         })
         .collect();
-    Ok(Json(OpportunityScores { model: ModelRef { kind: "opportunity".into(), version: s.version.clone() }, results }))
+    json_response(&OpportunityScores { model: ModelRef { kind: "opportunity", version: &s.version }, results })
 }

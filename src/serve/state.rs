@@ -55,6 +55,37 @@ pub struct Inner {
     pub exploration: f64,
     /// The dashboard's JSON per language, for the model versions it was drawn from.
     pub dashboard_cache: super::dashboard::Cache,
+    /// The limits and metric handles of the layer in front of every route.
+    pub guards: super::guard::Guards,
+    pub grade_counters: GradeCounters,
+}
+
+/// `leadcast_scores_total` by kind and grade, made once (the recorder is installed first).
+pub struct GradeCounters([[metrics::Counter; 4]; 2]);
+
+impl GradeCounters {
+    pub fn new() -> GradeCounters {
+        GradeCounters(["scoring", "opportunity"].map(|kind| {
+            ["A", "B", "C", "D"].map(|g| metrics::counter!("leadcast_scores_total", "kind" => kind, "grade" => g))
+        }))
+    }
+
+    fn count(&self, kind: &str, grade: char) {
+        let k = (kind != "scoring") as usize;
+        let g = match grade {
+            'A' => 0,
+            'B' => 1,
+            'C' => 2,
+            _ => 3,
+        };
+        self.0[k][g].increment(1);
+    }
+}
+
+impl Default for GradeCounters {
+    fn default() -> Self {
+        GradeCounters::new()
+    }
 }
 
 /// Cheap to clone: one `Arc`.
@@ -69,17 +100,18 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Counts the scores served by grade and samples the request into the prediction log.
+    /// Counts the scores served by grade and samples the request into the prediction log
+    /// (`table` makes the request's rows as a table, only for a sampled request).
     pub fn observe(
         &self,
         kind: &'static str,
         model: &Arc<Served<ScoringModel>>,
-        table: &Table,
+        table: &dyn Fn() -> Table,
         ids: &[Option<String>],
         preds: &[Prediction],
     ) {
         for p in preds {
-            metrics::counter!("leadcast_scores_total", "kind" => kind, "grade" => grade_label(p.grade)).increment(1);
+            self.grade_counters.count(kind, p.grade);
         }
         if self.log_every == 0 || self.log_counter.fetch_add(1, Ordering::Relaxed) % self.log_every != 0 {
             return;
@@ -87,7 +119,7 @@ impl AppState {
         let sample = Sample {
             kind,
             model: model.clone(),
-            table: table.clone(),
+            table: table(),
             ids: ids.to_vec(),
             probabilities: preds.iter().map(|p| p.probability).collect(),
             grades: preds.iter().map(|p| p.grade).collect(),
@@ -95,15 +127,6 @@ impl AppState {
         if self.log_tx.try_send(sample).is_err() {
             metrics::counter!("leadcast_prediction_log_dropped_total").increment(1);
         }
-    }
-}
-
-fn grade_label(g: char) -> &'static str {
-    match g {
-        'A' => "A",
-        'B' => "B",
-        'C' => "C",
-        _ => "D",
     }
 }
 

@@ -237,6 +237,31 @@ fn cli_and_api_give_the_same_scores() {
         let impact: f64 = cli[col("impact_1")].parse().unwrap();
         assert!((impact - f1["impact"].as_f64().unwrap()).abs() < 1e-4, "row {i}");
     }
+
+    // The typed fast path and the general path (taken when anything in the body is unusual,
+    // here an extra `lead` that is not an object) answer the same leads identically, warnings
+    // included; the metric counts only the second request as a general-path one.
+    let general_count = || {
+        let (_, text) = get(&s, "/metrics", Some(ADMIN));
+        let text = text.as_str().unwrap().to_string();
+        let line = text.lines().find(|l| l.starts_with("leadcast_scoring_general_path_total "));
+        line.map_or(0.0, |l| l.split_whitespace().nth(1).unwrap().parse::<f64>().unwrap())
+    };
+    let mut odd = leads.clone();
+    odd[0]["source"] = json!("carrier pigeon");
+    odd[1]["calls"] = json!("2");
+    odd[2]["industry"] = json!(42);
+    odd[3]["lead_id"] = json!(17);
+    let before = general_count();
+    let (st, fast) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"leads": odd, "explain": true}));
+    assert_eq!(st, 200, "{fast}");
+    assert_eq!(general_count(), before, "a well-formed body takes the fast path");
+    let (st, general) = post(&s, "/v1/leads/score", Some(SCORER), &json!({"leads": odd, "lead": 5}));
+    assert_eq!(st, 200, "{general}");
+    assert_eq!(general_count(), before + 1.0);
+    assert_eq!(fast["results"], general["results"]);
+    assert!(fast["results"][0]["warnings"][0].as_str().unwrap().contains("carrier pigeon"), "{fast}");
+    assert_eq!(fast["results"][3]["lead_id"], "17");
 }
 
 #[test]
@@ -579,4 +604,50 @@ fn the_dashboard_is_redrawn_after_a_reload() {
     let (st, after) = get(&s, "/v1/dashboard?lang=en", Some(PLANNER));
     assert_eq!(st, 200, "{after}");
     assert_ne!(forecast_sections(&after), forecast_sections(&before), "drawn from the new forecast model");
+}
+
+/// Prediction-log rows in a server's database.
+fn prediction_rows(url: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = leadcast::serve::store::Store::connect(url).await.unwrap();
+        store.prediction_count().await.unwrap()
+    })
+}
+
+#[test]
+fn the_prediction_log_and_the_drift_gauges_see_sampled_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    super::server::copy_dir(&repo().join("models"), &models);
+    let config = dir.path().join("leadcast.toml");
+    std::fs::write(&config, "prediction_log_rate = 1.0\n").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("state/leadcast.db").display());
+    let s = Server::start_with(dir, models, db.clone(), &["--config", config.to_str().unwrap()]);
+    // Drift needs 100 rows before it reports (`drift::MIN_ROWS`).
+    let batch: Vec<Value> = (0..100).map(|i| dict_with(lead(), "lead_id", json!(format!("B-{i}")))).collect();
+    assert_eq!(post(&s, "/v1/leads/score", Some(SCORER), &json!({ "leads": batch })).0, 200);
+    for _ in 0..2 {
+        assert_eq!(post(&s, "/v1/leads/score", Some(SCORER), &json!({ "lead": lead(), "explain": false })).0, 200);
+    }
+    // Written off the request path, in batches: wait for them (at most 10 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while prediction_rows(&db) < 102 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(prediction_rows(&db), 102, "every scored lead is logged at rate 1.0");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, text) = get(&s, "/metrics", Some(ADMIN));
+        if text.as_str().unwrap().contains("leadcast_input_psi{kind=\"scoring\"") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no drift gauge after 15 s");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+fn dict_with(mut v: Value, k: &str, x: Value) -> Value {
+    v[k] = x;
+    v
 }
