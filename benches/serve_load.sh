@@ -11,14 +11,15 @@
 # ratios.
 #
 # This machine's neighbours make single runs swing by ±20%, so the three throughput runs are
-# interleaved (echo, score, score with explanations) ROUNDS times after a warm-up, and the
-# table shows each one's median run and the median of the per-round ratios to echo.
+# interleaved (echo, score, score with explanations; echo last in even rounds) ROUNDS times
+# after a warm-up, and the table shows each one's median run and the median of the per-round
+# ratios to echo.
 #
 #   bash benches/serve_load.sh [SECONDS_PER_RUN]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-9}
 tools=target/bench-tools
 oha=$tools/bin/oha
 if [ ! -x "$oha" ]; then
@@ -99,10 +100,12 @@ score_url=http://127.0.0.1:18080/v1/leads/score
 secs_main=$secs; secs=2
 wrk_run warm_echo http://127.0.0.1:18090/echo none "$lead"; wrk_run warm_score "$score_url" bench-key "$lead"
 secs=$secs_main; : > "$work/rounds"
-for _ in $(seq "$rounds"); do
-  wrk_run echo http://127.0.0.1:18090/echo none "$lead"
+# Odd rounds run echo first, even rounds last, so an order effect cancels out.
+for r in $(seq "$rounds"); do
+  if [ $((r % 2)) = 1 ]; then wrk_run echo http://127.0.0.1:18090/echo none "$lead"; fi
   wrk_run score "$score_url" bench-key "$lead"
   wrk_run score_explain "$score_url" bench-key "$lead_explain"
+  if [ $((r % 2)) = 0 ]; then wrk_run echo http://127.0.0.1:18090/echo none "$lead"; fi
 done
 # Each name's median run (by req/s), and the median over rounds of each round's own ratio to
 # the echo run beside it (pairs cancel the slow swings of a shared machine).

@@ -163,8 +163,13 @@ fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
     let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    // `to_str` only passes visible ASCII, so slicing at any byte is safe.
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    let n = essence.len();
+    essence.eq_ignore_ascii_case("application/json")
+        || (n >= 17
+            && essence[..12].eq_ignore_ascii_case("application/")
+            && essence[n - 5..].eq_ignore_ascii_case("+json"))
 }
 
 /// Typed access to the fields of a JSON object, with errors naming the JSON path.
@@ -243,5 +248,29 @@ impl<'a> Fields<'a> {
             None => Err(ApiError::field(self.path_of(key), format!("{} is required", self.path_of(key)))),
             Some(_) => Err(ApiError::field(self.path_of(key), format!("{} must be an array", self.path_of(key)))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_content_type;
+    use axum::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
+
+    #[test]
+    fn json_content_types_are_recognised_whatever_their_case_and_parameters() {
+        let is_json = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, HeaderValue::from_str(v).unwrap());
+            json_content_type(&h)
+        };
+        for yes in
+            ["application/json", "Application/JSON; charset=utf-8", " application/json ", "application/vnd.api+json"]
+        {
+            assert!(is_json(yes), "{yes}");
+        }
+        for no in ["text/json", "application/jsonx", "application/xml", "json", "", "application/json5"] {
+            assert!(!is_json(no), "{no}");
+        }
+        assert!(!json_content_type(&HeaderMap::new()));
     }
 }

@@ -7,7 +7,7 @@
 //! two `from_fn` middlewares, and wrapped around the router rather than layered onto each route:
 //! axum boxes a layered route again, and a boxed route clones every box inside it per request,
 //! so those layers cost a third of the scoring route's time (`benches/serve_load.sh`). Here a
-//! request costs one boxed future, one semaphore `try_acquire`, one timer, one lookup of its
+//! request costs one boxed future, two atomic adds for the concurrency limit, one timer, one lookup of its
 //! route template (`matchit`, the router axum itself uses, over the same templates) and metric
 //! handles made once per route rather than from label strings every time.
 
@@ -22,8 +22,8 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::{Layer, Service, ServiceExt};
@@ -38,11 +38,16 @@ mod tests {
     }
 }
 
-/// The shared part of the layer: limits, the permits, the metric handles.
+static X_REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
+
+/// The shared part of the layer: limits, the requests in flight, the metric handles.
 pub struct Guards {
     max_body: u64,
     timeout: Duration,
-    permits: Arc<tokio::sync::Semaphore>,
+    max_in_flight: usize,
+    /// `/v1` requests being served. Over the limit a request is refused at once, never queued,
+    /// so a counter is all the limit needs (a semaphore would take a lock on every release).
+    in_flight: AtomicUsize,
     next_id: AtomicU64,
     /// Path → route template, for the metrics' `route` label.
     templates: matchit::Router<Box<str>>,
@@ -68,7 +73,8 @@ impl Guards {
             templates: router,
             max_body: limits.max_body_bytes as u64,
             timeout: Duration::from_millis(limits.timeout_ms),
-            permits: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency)),
+            max_in_flight: limits.max_concurrency,
+            in_flight: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             routes: RwLock::new(FxHashMap::default()),
         }
@@ -146,7 +152,7 @@ where
         Box::pin(async move {
             let start = Instant::now();
             let g = &st.guards;
-            let id = match req.headers().get("x-request-id").filter(|v| v.len() <= 64 && v.to_str().is_ok()) {
+            let id = match req.headers().get(&X_REQUEST_ID).filter(|v| v.len() <= 64 && v.to_str().is_ok()) {
                 Some(v) => v.clone(),
                 None => request_id(g.next_id.fetch_add(1, Ordering::Relaxed)),
             };
@@ -168,9 +174,27 @@ where
                 }
                 _ => tracing::debug!(request_id = id_text, method = %method, route, status, ms = secs * 1e3, "request"),
             }
-            res.headers_mut().insert("x-request-id", id);
+            res.headers_mut().insert(X_REQUEST_ID.clone(), id);
             Ok(res)
         })
+    }
+}
+
+/// One request's place among those in flight, given back when dropped (also when the request
+/// is cancelled: its future is dropped with the slot in it).
+struct Slot<'a>(&'a AtomicUsize);
+
+impl<'a> Slot<'a> {
+    fn take(g: &'a Guards) -> Option<Slot<'a>> {
+        let before = g.in_flight.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot(&g.in_flight);
+        (before < g.max_in_flight).then_some(slot)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -223,7 +247,7 @@ where
         .with_details(json!({ "limit": g.max_body, "got": n }))
         .into_response();
     }
-    let Ok(_permit) = g.permits.clone().try_acquire_owned() else {
+    let Some(_slot) = Slot::take(g) else {
         return ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "overloaded",

@@ -651,3 +651,40 @@ fn dict_with(mut v: Value, k: &str, x: Value) -> Value {
     v[k] = x;
     v
 }
+
+/// A server on the shipped models with `config` as its configuration file.
+fn start_configured(config: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    super::server::copy_dir(&repo().join("models"), &models);
+    let file = dir.path().join("leadcast.toml");
+    std::fs::write(&file, config).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("state/leadcast.db").display());
+    Server::start_with(dir, models, db, &["--config", file.to_str().unwrap()])
+}
+
+#[test]
+fn over_the_concurrency_limit_requests_get_429_and_slots_are_given_back() {
+    let s = start_configured("[limits]\nmax_concurrency = 1\n");
+    let url = s.url("/v1/forecasts/quota?period=2026Q4&level=rep");
+    let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..12).map(|_| scope.spawn(|| call("GET", &url, Some(PLANNER), None))).collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let shed: Vec<&Value> = statuses.iter().filter(|(st, _)| *st == 429).map(|(_, v)| v).collect();
+    assert!(!shed.is_empty(), "twelve concurrent forecasts under a limit of one: {statuses:?}");
+    assert!(statuses.iter().any(|(st, _)| *st == 200), "{statuses:?}");
+    assert_eq!(error_code(shed[0]), "overloaded");
+    // Every slot came back: one request at a time still gets through, again and again.
+    for _ in 0..3 {
+        assert_eq!(call("GET", &url, Some(PLANNER), None).0, 200);
+    }
+}
+
+#[test]
+fn a_request_over_the_time_limit_gets_503_and_the_server_goes_on() {
+    let s = start_configured("[limits]\ntimeout_ms = 1\n");
+    let (st, v) = get(&s, "/v1/forecasts/quota?period=2026Q4&level=rep", Some(PLANNER));
+    assert_eq!((st, error_code(&v).as_str()), (503, "timeout"), "{v}");
+    assert_eq!(get(&s, "/healthz", None).0, 200, "health is not under the limits");
+}
