@@ -1,15 +1,15 @@
 //! The one layer in front of the router: request ID, latency and status metrics per route, the
-//! log line, and for `/v1/…` the limits — a body announced larger than allowed (413, before any of
-//! it is read), a global concurrency limit that sheds load with 429 rather than queueing, and
-//! a per-request timeout (503).
+//! log line, and for `/v1/…` the limits — a body announced larger than allowed (413, before
+//! any of it is read), a global concurrency limit that sheds load with 429 rather than
+//! queueing, and a per-request timeout (503).
 //!
 //! Hand-written rather than stacked from tower's `LoadShed`, `ConcurrencyLimit`, `Timeout` and
 //! two `from_fn` middlewares, and wrapped around the router rather than layered onto each route:
 //! axum boxes a layered route again, and a boxed route clones every box inside it per request,
 //! so those layers cost a third of the scoring route's time (`benches/serve_load.sh`). Here a
-//! request costs one boxed future, two atomic adds for the concurrency limit, one timer, one lookup of its
-//! route template (`matchit`, the router axum itself uses, over the same templates) and metric
-//! handles made once per route rather than from label strings every time.
+//! request costs one boxed future, two atomic adds for the concurrency limit, one timer, one
+//! lookup of its route template (`matchit`, the router axum itself uses, over the same
+//! templates) and metric handles made once per route rather than from label strings every time.
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -27,16 +27,6 @@ use std::sync::{PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::{Layer, Service, ServiceExt};
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn request_ids_read_r_and_the_number() {
-        for n in [0, 7, 10, 123_456, u64::MAX] {
-            assert_eq!(super::request_id(n).to_str().unwrap(), format!("r{n}"));
-        }
-    }
-}
 
 static X_REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
 
@@ -263,5 +253,15 @@ where
             "the request took longer than the server allows (see `limits.timeout_ms`)",
         )
         .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_read_r_and_the_number() {
+        for n in [0, 7, 10, 123_456, u64::MAX] {
+            assert_eq!(super::request_id(n).to_str().unwrap(), format!("r{n}"));
+        }
     }
 }

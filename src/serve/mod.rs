@@ -337,6 +337,9 @@ pub async fn run(cfg: Config) -> Result<()> {
         .set_buckets(&[0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0])
         .ok()
         .and_then(|b| b.install_recorder().ok());
+    if let Some(handle) = metrics.clone() {
+        spawn_metrics_upkeep(handle);
+    }
     if let Some(dir) = cfg.db.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -418,6 +421,21 @@ pub async fn run(cfg: Config) -> Result<()> {
         .map_err(|e| Error::InvalidArgument(format!("server error: {e}")))?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Folds the histograms' recorded samples into their buckets every 5 s. `install_recorder`
+/// leaves this to the caller; without it every latency sample is kept until the next scrape
+/// (memory growing with traffic when nobody scrapes). On its own thread, off the runtime's.
+fn spawn_metrics_upkeep(handle: metrics_exporter_prometheus::PrometheusHandle) {
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(5));
+            handle.run_upkeep();
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "metrics upkeep thread not started; histograms fold at each scrape");
+    }
 }
 
 fn spawn_drift_gauges(drift: Arc<std::sync::Mutex<drift::Drift>>) {
