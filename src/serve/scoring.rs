@@ -1,5 +1,7 @@
 //! `POST /v1/leads/score` and `POST /v1/opportunities/score`: JSON in, the library's
-//! `ScoringModel::predict` (the same call `leadcast score` makes), JSON out.
+//! `ScoringModel::predict_encoded` (behind `ScoringModel::predict`, the call `leadcast score`
+//! makes), JSON out. Lead scoring first tries the typed fast path (`typed.rs`); what it
+//! declines comes through the general path here.
 //!
 //! The translation is strict about types and lenient about values: a field of the wrong JSON
 //! type is a 422 naming its path (`leads[3].email_opens`); an unknown category, a missing
