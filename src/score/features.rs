@@ -336,6 +336,11 @@ impl Encoder {
                 }
             }
             Code::Categorical { .. } => {
+                // A level seen in training first: levels are never placeholders (training
+                // mapped those to `(missing)`), so only a miss needs the placeholder check.
+                if let Some(&c) = self.lookup[k].get(tidy(raw)) {
+                    return c as f64;
+                }
                 let (c, u) = self.code(k, cat_value(raw));
                 *unseen |= u;
                 c as f64

@@ -11,6 +11,7 @@ pub mod model;
 pub mod report;
 pub mod table;
 pub mod train;
+pub mod trees;
 
 use crate::registry::Registry;
 use crate::{Error, Result};

@@ -232,7 +232,7 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
             best = Some((ll, est, raw, cross, method, choice));
         }
     }
-    let (_, held_out_model, raw, cross, method, choice) = best.expect("at least one candidate");
+    let (_, held_out_model, raw, cross, method, _) = best.expect("at least one candidate");
     let calibrator = Calibrator::fit_with(method, &raw, &y_hold);
     // The chosen estimator is refitted on every training row; the calibration learned from
     // the held-out rows carries over.
@@ -242,7 +242,7 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
         let all_t = table.take(&all);
         let x_all = encoder.encode(&all_t, &cols);
         let y_all_rows: Vec<bool> = y_fit.iter().chain(&y_hold).copied().collect();
-        Estimator::fit(choice, &encoder, &x_all, &y_all_rows, spec.seed)?
+        held_out_model.refit(&encoder, &x_all, &y_all_rows, spec.seed)?
     } else {
         held_out_model
     };
