@@ -4,6 +4,7 @@
 //!
 //!     cargo bench --bench scoring_speed              # bank-full from ../shared/data
 //!     cargo bench --bench scoring_speed -- FILE ROWS  # another `;`/`,` table, ROWS scored
+//!     cargo bench --bench scoring_speed -- FILE ROWS logistic   # one model only (or gbdt)
 //!
 //! It trains a logistic and a tree model on UCI bank marketing (`bank-full.csv`, 45,211 rows,
 //! `duration` excluded) the way `leadcast train scoring --input` does, builds an in-memory
@@ -13,8 +14,7 @@
 //!   grade; what `leadcast score` and the server call), without and with the top-3 factors;
 //! - the estimator alone on pre-encoded rows (`ScoringModel::probabilities`).
 //!
-//! Each figure is the best of three runs. perpetual's prediction is called in its sequential
-//! mode, so every figure is one core's.
+//! Each figure is the best of three runs, on one thread (nothing here runs in parallel).
 
 use leadcast::score::model::{ModelChoice, ScoringModel};
 use leadcast::score::table::Table;
@@ -60,7 +60,8 @@ fn main() {
         big.rows
     );
     println!("{:<10} {:<34} {:>10} {:>14}", "model", "step", "seconds", "rows/s/core");
-    for choice in [ModelChoice::Logistic, ModelChoice::Gbdt] {
+    let only: Option<ModelChoice> = args.get(2).and_then(|s| s.parse().ok());
+    for choice in [ModelChoice::Logistic, ModelChoice::Gbdt].into_iter().filter(|c| only.is_none_or(|o| o == *c)) {
         let mut spec = TrainSpec::new("y", "yes");
         spec.exclude = vec!["duration".into()];
         spec.model = choice;

@@ -95,7 +95,17 @@ fn date_parts(v: &str) -> Option<NaiveDate> {
 }
 
 fn number(v: &str) -> Option<f64> {
-    if is_missing(v) { None } else { parse_number(tidy(v)).ok() }
+    let t = tidy(v);
+    // Whole numbers (most cells of CRM exports) without the float parser: exact below 2^53.
+    let (neg, digits) = match t.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        b => (false, b),
+    };
+    if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit) {
+        let n = digits.iter().fold(0i64, |n, &d| n * 10 + (d - b'0') as i64);
+        return Some(if neg { -(n as f64) } else { n as f64 });
+    }
+    if is_missing(v) { None } else { parse_number(t).ok() }
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -587,6 +597,17 @@ impl Encoder {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn whole_numbers_parse_like_the_float_parser() {
+        for v in ["0", "7", "-1", "2143", " 58 ", "-0", "123456789012345", "007"] {
+            assert_eq!(super::number(v), v.trim().parse::<f64>().ok(), "{v:?}");
+        }
+        for v in ["1.5", "-2.25e3", "1e400", "", "NA", "-", "--1", "12a", "1234567890123456789"] {
+            let float = v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+            assert_eq!(super::number(v), float.filter(|_| !super::is_missing(v)), "{v:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
