@@ -60,7 +60,7 @@ def run_leadcast(binary, train, h, m, workdir):
     start = time.perf_counter()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([binary, "forecast-series", "--input", inp, "--horizon", str(h), "--season", str(m),
-                    "--output", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--output", out, "--method", os.environ.get("LEADCAST_METHOD", "auto")], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     secs = time.perf_counter() - start
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)

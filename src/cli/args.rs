@@ -282,14 +282,48 @@ pub struct ForecastArgs {
 
 #[derive(Debug, Args)]
 pub struct ForecastSeriesArgs {
+    /// Long CSV with columns series,t,value (t: an integer, a date or a period).
     #[arg(long)]
     pub input: PathBuf,
+    /// Steps to forecast.
     #[arg(long)]
     pub horizon: u32,
+    /// Season length (default: from the time step — 12 monthly, 4 quarterly, 7 daily, else 1).
     #[arg(long)]
     pub season: Option<u32>,
+    /// The forecast CSV: series,step,p10,p50,p90.
     #[arg(long)]
     pub output: PathBuf,
+    /// auto (the combination for a seasonal series, else a rolling-origin choice per series),
+    /// seasonal-naive, ets, theta, optimized-theta or combination (the mean of ets, theta,
+    /// optimized-theta and, for a seasonal series, seasonal-naive).
+    #[arg(long, default_value = "auto")]
+    pub method: SeriesMethod,
+}
+
+/// `forecast-series --method`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SeriesMethod {
+    Auto,
+    SeasonalNaive,
+    Ets,
+    Theta,
+    OptimizedTheta,
+    Combination,
+}
+
+impl From<SeriesMethod> for leadcast::forecast::ts::Method {
+    fn from(m: SeriesMethod) -> Self {
+        use leadcast::forecast::ts::Method as M;
+        match m {
+            SeriesMethod::Auto => M::Auto,
+            SeriesMethod::SeasonalNaive => M::SeasonalNaive,
+            SeriesMethod::Ets => M::Ets,
+            SeriesMethod::Theta => M::Theta,
+            SeriesMethod::OptimizedTheta => M::OptimizedTheta,
+            SeriesMethod::Combination => M::Combination,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
