@@ -597,18 +597,18 @@ impl Encoder {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn whole_numbers_parse_like_the_float_parser() {
         for v in ["0", "7", "-1", "2143", " 58 ", "-0", "123456789012345", "007"] {
-            assert_eq!(super::number(v), v.trim().parse::<f64>().ok(), "{v:?}");
+            assert_eq!(number(v), v.trim().parse::<f64>().ok(), "{v:?}");
         }
         for v in ["1.5", "-2.25e3", "1e400", "", "NA", "-", "--1", "12a", "1234567890123456789"] {
             let float = v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
-            assert_eq!(super::number(v), float.filter(|_| !super::is_missing(v)), "{v:?}");
+            assert_eq!(number(v), float.filter(|_| !is_missing(v)), "{v:?}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn date_part_level_names_are_what_training_writes() {
