@@ -294,36 +294,12 @@ pub struct ForecastSeriesArgs {
     /// The forecast CSV: series,step,p10,p50,p90.
     #[arg(long)]
     pub output: PathBuf,
-    /// auto (the combination for a seasonal series, else a rolling-origin choice per series),
-    /// seasonal-naive, ets, theta, optimized-theta or combination (the mean of ets, theta,
-    /// optimized-theta and, for a seasonal series, seasonal-naive).
+    /// auto (the combination for a seasonal series of at least four seasons, else a
+    /// rolling-origin choice per series), seasonal-naive, ets, theta, optimized-theta or
+    /// combination (the mean of ets, theta, optimized-theta and, for a seasonal series,
+    /// seasonal-naive).
     #[arg(long, default_value = "auto")]
-    pub method: SeriesMethod,
-}
-
-/// `forecast-series --method`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum SeriesMethod {
-    Auto,
-    SeasonalNaive,
-    Ets,
-    Theta,
-    OptimizedTheta,
-    Combination,
-}
-
-impl From<SeriesMethod> for leadcast::forecast::ts::Method {
-    fn from(m: SeriesMethod) -> Self {
-        use leadcast::forecast::ts::Method as M;
-        match m {
-            SeriesMethod::Auto => M::Auto,
-            SeriesMethod::SeasonalNaive => M::SeasonalNaive,
-            SeriesMethod::Ets => M::Ets,
-            SeriesMethod::Theta => M::Theta,
-            SeriesMethod::OptimizedTheta => M::OptimizedTheta,
-            SeriesMethod::Combination => M::Combination,
-        }
-    }
+    pub method: leadcast::forecast::ts::Method,
 }
 
 #[derive(Debug, Args)]

@@ -175,7 +175,7 @@ pub fn forecast_series(a: ForecastSeriesArgs) -> Result<ExitCode> {
     out.write_record(["series", "step", "p10", "p50", "p90"])?;
     let mut methods: BTreeMap<String, usize> = BTreeMap::new();
     for (name, y, m) in &prepared {
-        let opts = ts::Options { method: a.method.into(), ..ts::Options::new(h, *m) };
+        let opts = ts::Options { method: a.method, ..ts::Options::new(h, *m) };
         let f = ts::forecast_with(y, &opts).with_context(|| format!("forecasting series {name}"))?;
         for note in &f.notes {
             eprintln!("note: series {name}: {note}");

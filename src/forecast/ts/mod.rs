@@ -76,6 +76,16 @@ pub enum Method {
     Combination,
 }
 
+impl std::str::FromStr for Method {
+    type Err = String;
+    /// The kebab-case names of the serde form (what `forecast-series --method` takes).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.into())).map_err(|_| {
+            format!("unknown method {s:?} (expected auto, seasonal-naive, ets, theta, optimized-theta or combination)")
+        })
+    }
+}
+
 /// Options of [`forecast_with`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
@@ -266,6 +276,40 @@ mod tests {
         let p50: Vec<f64> = f.steps.iter().map(|s| s.p50).collect();
         assert_eq!(p50, [2.0, 3.0, 4.0, 5.0, 2.0, 3.0, 4.0, 5.0]);
         assert!(f.steps[4].p90 - f.steps[4].p10 > f.steps[0].p90 - f.steps[0].p10);
+    }
+
+    #[test]
+    fn long_seasonal_series_get_the_fixed_combination_short_ones_the_choice() {
+        // A monthly pattern with growth and a little deterministic noise.
+        let y: Vec<f64> = (0..60)
+            .map(|t| {
+                let season = [0.8, 0.7, 1.0, 1.1, 1.2, 1.0, 0.9, 0.9, 1.1, 1.3, 1.2, 0.8][t % 12];
+                (100.0 + 2.0 * t as f64) * season + ((t * 7919) % 13) as f64
+            })
+            .collect();
+        let long = forecast(&y[..FIXED_COMBINATION_SEASONS * 12], 12, 12).unwrap();
+        assert!(long.method.starts_with("mean(") && long.method.contains("seasonal-naive"), "{}", long.method);
+        let short = forecast(&y[..FIXED_COMBINATION_SEASONS * 12 - 1], 12, 12).unwrap();
+        assert!(!(short.method.starts_with("mean(") && short.method.contains("seasonal-naive")), "{}", short.method);
+        let forced = forecast_with(&y[..30], &Options { method: Method::Combination, ..Options::new(12, 12) }).unwrap();
+        assert!(forced.method.contains("seasonal-naive"), "{}", forced.method);
+    }
+
+    #[test]
+    fn methods_parse_from_their_names() {
+        let all = [
+            ("auto", Method::Auto),
+            ("seasonal-naive", Method::SeasonalNaive),
+            ("ets", Method::Ets),
+            ("theta", Method::Theta),
+            ("optimized-theta", Method::OptimizedTheta),
+            ("combination", Method::Combination),
+        ];
+        for (name, m) in all {
+            assert_eq!(name.parse::<Method>(), Ok(m));
+        }
+        let e = "arima".parse::<Method>().unwrap_err();
+        assert!(e.contains("\"arima\"") && e.contains("optimized-theta"), "{e}");
     }
 
     #[test]
