@@ -191,6 +191,7 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
     let encoder = first.ordered_by_rate(&first.encode(&fit_t, &cols), &y_fit);
     let x_fit = encoder.encode(&fit_t, &cols);
     let x_hold = encoder.encode(&hold_t, &cols);
+    let groups = spec.id.as_ref().and_then(|id| repeated_groups(&fit_t.columns[fit_t.index(id)?]));
     let mut warnings = leakage(&encoder, &x_fit, &y_fit);
     let feature_stats = encoder.stats(&x_fit);
 
@@ -206,7 +207,7 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
             serde_json::to_value(choice).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
         ));
         let started = std::time::Instant::now();
-        let est = Estimator::fit(choice, &encoder, &x_fit, &y_fit, spec.seed)?;
+        let est = Estimator::fit(choice, &encoder, &x_fit, &y_fit, groups.as_deref(), spec.seed)?;
         let fit_seconds = started.elapsed().as_secs_f64();
         let raw: Vec<f64> = est.log_odds(&encoder, &x_hold).into_iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect();
         // The calibration method is chosen like the estimator: by cross-fitted log loss.
@@ -280,6 +281,31 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
     Ok((model, report))
 }
 
+/// The rows' groups (dense numbers in order of first appearance) when some id repeats, as
+/// the snapshots of one opportunity do; `None` when every id is its own. A row without an id
+/// is a group of its own.
+fn repeated_groups(ids: &[String]) -> Option<Vec<u32>> {
+    let mut seen: rustc_hash::FxHashMap<&str, u32> = Default::default();
+    let mut next = 0u32;
+    let mut repeated = false;
+    let groups: Vec<u32> = ids
+        .iter()
+        .map(|id| {
+            let id = id.trim();
+            let g = if id.is_empty() { None } else { seen.get(id).copied() };
+            repeated |= g.is_some();
+            g.unwrap_or_else(|| {
+                next += 1;
+                if !id.is_empty() {
+                    seen.insert(id, next - 1);
+                }
+                next - 1
+            })
+        })
+        .collect();
+    repeated.then_some(groups)
+}
+
 /// Held-out probabilities calibrated without seeing themselves: a calibrator fitted on one
 /// half of the rows is applied to the other, and the other way round.
 fn cross_calibrated(method: Method, raw: &[f64], y: &[bool]) -> Vec<f64> {
@@ -328,4 +354,19 @@ fn leakage(enc: &Encoder, x: &super::features::Encoded, y: &[bool]) -> Vec<Strin
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_ids_make_groups_and_unique_ones_none() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(repeated_groups(&ids(&["a", "b", "c"])), None);
+        assert_eq!(repeated_groups(&ids(&["o1", "o2", " o1", "o3", "o2"])), Some(vec![0, 1, 0, 2, 1]));
+        // Rows without an id are each their own group, never one big one.
+        assert_eq!(repeated_groups(&ids(&["", "", "x"])), None);
+        assert_eq!(repeated_groups(&ids(&["", "x", "", "x"])), Some(vec![0, 1, 2, 1]));
+    }
 }
