@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-BIN=target/release/leadcast
+BIN=${LEADCAST_BIN:-target/release/leadcast}
 PERIODS=${1:-6}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

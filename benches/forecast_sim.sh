@@ -5,6 +5,7 @@
 # company, and compare with truth/bookings.csv.
 #
 #   bash benches/forecast_sim.sh [SEEDS...]        (default seeds: 1 to 10)
+#   LEADCAST_BIN=/tmp/leadcast-old bash benches/forecast_sim.sh   (another build, to compare)
 #
 # Prints one line per seed (company P50 vs truth, rep-level 80% interval coverage) and a summary:
 # the mean and spread of the company P50 error, how often P10–P90 held the truth, and the
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-BIN=target/release/leadcast
+BIN=${LEADCAST_BIN:-target/release/leadcast}
 SEEDS=("$@")
 [ ${#SEEDS[@]} -eq 0 ] && SEEDS=(1 2 3 4 5 6 7 8 9 10)
 WORK=$(mktemp -d)

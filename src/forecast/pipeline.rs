@@ -5,7 +5,9 @@
 //!    opportunity model, or from the empirical win rate of its stage and age) and, if won,
 //!    closes after a delay drawn from the time-to-close model of its stage and age: the
 //!    empirical distribution of the remaining days of deals that were in the same stage at the
-//!    same age and were won. Deals whose drawn close falls after the period slip out of it;
+//!    same age, at the same time of year, and were won (year-end signing and the quarter-end
+//!    push make a September pipeline close faster than a January one). Deals whose drawn
+//!    close falls after the period slip out of it;
 //! 3. **new business** — deals not created yet that will be created and won inside the period.
 //!    Their expected amount comes from the history of "created after the same point and won in
 //!    the period" for past periods (a series forecast by [`crate::forecast::ts`], so its season
@@ -43,6 +45,18 @@ const MAX_SNAPSHOTS: i64 = 8;
 /// distribution when a cell has enough older ones: their slow deals have not closed yet.
 const MATURE_DAYS: i64 = 180;
 const MIN_CELL: usize = 30;
+
+/// Snapshots within this many days of the fitting date's day of the year (in any earlier year)
+/// give the time-to-close distribution of a cell when it has [`MIN_CELL`] of them and the
+/// history reaches back over that time of year.
+const SEASON_DAYS: i64 = 45;
+
+/// Whether `a` falls within [`SEASON_DAYS`] of `b`'s day of the year (across the new year too).
+fn same_time_of_year(a: NaiveDate, b: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let d = (a.ordinal() as i64 - b.ordinal() as i64).rem_euclid(365);
+    d.min(365 - d) <= SEASON_DAYS
+}
 
 fn stage_index(s: Stage) -> usize {
     match s {
@@ -119,14 +133,34 @@ impl CloseModel {
             }
         }
         let mature = as_of - chrono::Duration::days(MATURE_DAYS);
+        // The time of year counts only when the history covers it in an earlier year, from the
+        // first recorded close on: before it a CRM holds what was imported at go-live (deals
+        // open for months that all close on the first days), not a season's pace.
+        let closes = ds.opportunities.iter().filter(|o| o.status.is_closed()).filter_map(|o| o.closed_at);
+        let known_from = closes.min().max(ds.opportunities.iter().map(|o| o.created_at).min());
+        let seasons = known_from.is_some_and(|d| d <= as_of - chrono::Duration::days(365 + SEASON_DAYS));
         let mut remaining = Vec::with_capacity(CELLS);
         let mut evidence = Vec::with_capacity(CELLS);
         let per_stage = AGE_BOUNDS.len() + 1;
         for c in 0..CELLS {
             let all: Vec<(NaiveDate, f64)> =
                 snaps.iter().filter(|s| s.0 == c).filter_map(|s| s.2.map(|d| (s.1, d))).collect();
-            let old: Vec<f64> = all.iter().filter(|s| s.0 <= mature).map(|s| s.1).collect();
-            let mut v = if old.len() >= MIN_CELL { old } else { all.iter().map(|s| s.1).collect() };
+            let old: Vec<(NaiveDate, f64)> = all.iter().copied().filter(|s| s.0 <= mature).collect();
+            // Deals move at the pace of the calendar ahead of them (year-end signing, the
+            // quarter-end push, holidays): the snapshots taken at this time of year in earlier
+            // years, when there are enough of them.
+            let season: Vec<f64> = if seasons {
+                old.iter().filter(|s| same_time_of_year(s.0, as_of)).map(|s| s.1).collect()
+            } else {
+                Vec::new()
+            };
+            let mut v = if season.len() >= MIN_CELL {
+                season
+            } else if old.len() >= MIN_CELL {
+                old.into_iter().map(|s| s.1).collect()
+            } else {
+                all.iter().map(|s| s.1).collect()
+            };
             evidence.push(v.len());
             if v.len() < MIN_CELL {
                 // Pool the stage's ages, then every stage.
@@ -588,6 +622,54 @@ mod tests {
         let q = quantiles(vec![1.0, 2.0, 3.0]);
         assert_eq!(q.len(), GRID);
         assert_eq!((q[0], q[20], q[40]), (1.0, 2.0, 3.0));
+    }
+
+    #[test]
+    fn the_time_of_year_wraps_around_the_new_year() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(same_time_of_year(d("2024-12-20"), d("2026-01-15")));
+        assert!(same_time_of_year(d("2023-09-01"), d("2026-09-30")));
+        assert!(!same_time_of_year(d("2025-03-01"), d("2026-09-30")));
+        assert!(!same_time_of_year(d("2025-08-10"), d("2026-09-30")));
+    }
+
+    /// Deals created from August to October close in 10 days, the others in 60: seen from the
+    /// end of September the time to close is the autumn's, from the end of March the spring's.
+    #[test]
+    fn time_to_close_follows_the_time_of_year() {
+        use crate::domain::Opportunity;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut ds = Dataset::default();
+        let mut day = d("2023-01-01");
+        while day < d("2026-09-30") {
+            use chrono::Datelike;
+            let fast = (8..=10).contains(&day.month());
+            ds.opportunities.push(Opportunity {
+                opportunity_id: format!("O{day}"),
+                owner_id: "R1".into(),
+                product: "suite".into(),
+                amount: 10.0,
+                created_at: day,
+                stage: Stage::Discovery,
+                status: Status::Won,
+                lead_id: None,
+                account_id: None,
+                industry: None,
+                expected_close: None,
+                closed_at: Some(day + chrono::Duration::days(if fast { 10 } else { 60 })),
+                discount_pct: None,
+            });
+            day += chrono::Duration::days(1);
+        }
+        let median = |ds: &Dataset, as_of: &str| {
+            CloseModel::fit(ds, d(as_of)).remaining_days[cell(Stage::Discovery, 0)][GRID / 2]
+        };
+        assert_eq!(median(&ds, "2026-09-30"), 10.0);
+        assert_eq!(median(&ds, "2026-03-31"), 60.0);
+        // A history that starts inside last year's window (here in September) has not seen
+        // that time of year whole: every season's snapshots count.
+        ds.opportunities.retain(|o| o.created_at >= d("2025-09-01"));
+        assert_eq!(median(&ds, "2026-09-30"), 60.0);
     }
 
     /// Every quarter-eve holds 100 of pipeline; Q4 wins 40 of it, the other quarters 20.
