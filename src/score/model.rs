@@ -359,7 +359,7 @@ fn fit_gbdt(enc: &Encoder, x: &Encoded, y: &[bool], seed: u64, stop: Stop) -> Re
 ///
 /// Snapshots of one deal are near copies with one outcome: a random share of the rows would
 /// put most held-back deals on both sides, and the trees would grow to memorise them (the
-/// opportunity world's held-out log loss 0.621 where whole deals held back give 0.596).
+/// seed-1 opportunity world's held-out log loss 0.621 where whole deals held back give 0.600).
 fn early_stopping_split(rows: usize, groups: Option<&[u32]>, n_eval: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
@@ -699,8 +699,8 @@ mod tests {
 
     #[test]
     fn early_stopping_holds_back_whole_groups() {
-        // 300 rows in groups of 1 to 5: no group on both sides, and about the share asked for.
-        let groups: Vec<u32> = (0..300u32).map(|i| (i * 7 / 20) as u32).collect();
+        // 300 rows in groups of 2 or 3: no group on both sides, and about the share asked for.
+        let groups: Vec<u32> = (0..300u32).map(|i| i * 7 / 20).collect();
         let (eval, fit) = early_stopping_split(300, Some(&groups), 45, 3);
         assert_eq!(eval.len() + fit.len(), 300);
         assert!((45..45 + 5).contains(&eval.len()), "{} held back", eval.len());
