@@ -165,6 +165,10 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
 
     // Split: the latest rows by time, or a seeded random share, are held out.
     let mut order: Vec<usize> = (0..keep.len()).collect();
+    // At random, rows that share an id (the snapshots of one deal) go to the same side: whole
+    // ids are shuffled, and the cut moves to the next id. (By time, a deal's snapshots share
+    // its creation date; only a deal on the cut's date may straddle it.)
+    let mut shared: Option<Vec<u32>> = None;
     let split = match &spec.time {
         Some(t) => {
             let col = &table.columns[table.index(t).expect("checked in schema")];
@@ -173,12 +177,15 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
             format!("by time ({t}): the latest {:.0}% held out", spec.holdout * 100.0)
         }
         None => {
-            order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed));
-            format!("random (seed {}): {:.0}% held out", spec.seed, spec.holdout * 100.0)
+            let ids = spec.id.as_ref().and_then(|id| table.index(id)).map(|c| &table.columns[c]);
+            shared = ids.and_then(|col| repeated_groups(keep.iter().map(|&i| col[i].as_str())));
+            order = random_order(keep.len(), shared.as_deref(), spec.seed);
+            let whole = if shared.is_some() { ", whole ids" } else { "" };
+            format!("random (seed {}): {:.0}% held out{whole}", spec.seed, spec.holdout * 100.0)
         }
     };
     let n_hold = ((keep.len() as f64) * spec.holdout).round() as usize;
-    let (fit_k, hold_k) = order.split_at(keep.len() - n_hold);
+    let (fit_k, hold_k) = order.split_at(group_cut(&order, shared.as_deref(), keep.len() - n_hold));
     let fit_rows: Vec<usize> = fit_k.iter().map(|&k| keep[k]).collect();
     let hold_rows: Vec<usize> = hold_k.iter().map(|&k| keep[k]).collect();
     let y_fit: Vec<bool> = fit_k.iter().map(|&k| y_all[k]).collect();
@@ -191,7 +198,8 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
     let encoder = first.ordered_by_rate(&first.encode(&fit_t, &cols), &y_fit);
     let x_fit = encoder.encode(&fit_t, &cols);
     let x_hold = encoder.encode(&hold_t, &cols);
-    let groups = spec.id.as_ref().and_then(|id| repeated_groups(&fit_t.columns[fit_t.index(id)?]));
+    let groups =
+        spec.id.as_ref().and_then(|id| repeated_groups(fit_t.columns[fit_t.index(id)?].iter().map(String::as_str)));
     let mut warnings = leakage(&encoder, &x_fit, &y_fit);
     let feature_stats = encoder.stats(&x_fit);
 
@@ -284,12 +292,12 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
 /// The rows' groups (dense numbers in order of first appearance) when some id repeats, as
 /// the snapshots of one opportunity do; `None` when every id is its own. A row without an id
 /// is a group of its own.
-fn repeated_groups(ids: &[String]) -> Option<Vec<u32>> {
+fn repeated_groups<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<Vec<u32>> {
     let mut seen: rustc_hash::FxHashMap<&str, u32> = Default::default();
     let mut next = 0u32;
     let mut repeated = false;
     let groups: Vec<u32> = ids
-        .iter()
+        .into_iter()
         .map(|id| {
             let id = id.trim();
             let g = if id.is_empty() { None } else { seen.get(id).copied() };
@@ -304,6 +312,32 @@ fn repeated_groups(ids: &[String]) -> Option<Vec<u32>> {
         })
         .collect();
     repeated.then_some(groups)
+}
+
+/// A seeded shuffle of `n` rows; with groups, of the groups, each group's rows together.
+fn random_order(n: usize, groups: Option<&[u32]>, seed: u64) -> Vec<usize> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    match groups {
+        None => order.shuffle(&mut rng),
+        Some(g) => {
+            let mut rank: Vec<u32> = (0..=g.iter().copied().max().unwrap_or(0)).collect();
+            rank.shuffle(&mut rng);
+            order.sort_by_key(|&k| (rank[g[k] as usize], k));
+        }
+    }
+    order
+}
+
+/// `cut` moved forward past the rest of the group it would split (rows in `order` keep a
+/// group's rows together).
+fn group_cut(order: &[usize], groups: Option<&[u32]>, mut cut: usize) -> usize {
+    if let Some(g) = groups {
+        while cut > 0 && cut < order.len() && g[order[cut]] == g[order[cut - 1]] {
+            cut += 1;
+        }
+    }
+    cut
 }
 
 /// Held-out probabilities calibrated without seeing themselves: a calibrator fitted on one
@@ -362,11 +396,28 @@ mod tests {
 
     #[test]
     fn repeated_ids_make_groups_and_unique_ones_none() {
-        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(repeated_groups(&ids(&["a", "b", "c"])), None);
-        assert_eq!(repeated_groups(&ids(&["o1", "o2", " o1", "o3", "o2"])), Some(vec![0, 1, 0, 2, 1]));
+        assert_eq!(repeated_groups(["a", "b", "c"]), None);
+        assert_eq!(repeated_groups(["o1", "o2", " o1", "o3", "o2"]), Some(vec![0, 1, 0, 2, 1]));
         // Rows without an id are each their own group, never one big one.
-        assert_eq!(repeated_groups(&ids(&["", "", "x"])), None);
-        assert_eq!(repeated_groups(&ids(&["", "x", "", "x"])), Some(vec![0, 1, 2, 1]));
+        assert_eq!(repeated_groups(["", "", "x"]), None);
+        assert_eq!(repeated_groups(["", "x", "", "x"]), Some(vec![0, 1, 2, 1]));
+    }
+
+    #[test]
+    fn a_random_split_keeps_a_groups_rows_together() {
+        // 100 groups of 3 rows: the cut that holds back 20% never splits one.
+        let g: Vec<u32> = (0..300u32).map(|i| i / 3).collect();
+        for seed in 0..20 {
+            let order = random_order(300, Some(&g), seed);
+            let cut = group_cut(&order, Some(&g), 241);
+            assert!((241..=243).contains(&cut));
+            let fit: std::collections::HashSet<u32> = order[..cut].iter().map(|&k| g[k]).collect();
+            assert!(order[cut..].iter().all(|&k| !fit.contains(&g[k])), "seed {seed}: a group on both sides");
+        }
+        // Without groups it is the shuffle of the rows, as before ids were looked at.
+        let mut rows: Vec<usize> = (0..300).collect();
+        rows.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(42));
+        assert_eq!(random_order(300, None, 42), rows);
+        assert_eq!(group_cut(&rows, None, 241), 241);
     }
 }
