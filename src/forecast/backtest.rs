@@ -5,9 +5,10 @@
 //! day), a forecast model is fitted on the cut data alone (with an opportunity model retrained
 //! on it, or empirical win rates), and the period is forecast from the pipeline and from the
 //! series view; the realised bookings come from the full data. The pipeline weight of the blend
-//! is the one with the lowest mean pinball loss (P10, P50, P90) of the company total over the
-//! origins; the blended figures reported per origin use the weight learned on the *other*
-//! origins (leave-one-out), so the reported accuracy is not fitted to itself.
+//! is the largest within one standard error of the lowest mean pinball loss (P10, P50, P90) of
+//! the company total over the origins (see [`learn_weight`]); the blended figures reported per
+//! origin use the weight learned on the *other* origins (leave-one-out), so the reported
+//! accuracy is not fitted to itself.
 //!
 //! Metrics per level (company, region, team, rep, product): WAPE = Σ|P50 − actual| / Σ actual,
 //! bias = Σ(P50 − actual) / Σ actual, and the share of groups whose actual lies in [P10, P90]
