@@ -6,6 +6,7 @@
 pub mod calibrate;
 pub mod contract;
 pub mod features;
+pub mod groups;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -4,13 +4,12 @@
 
 use super::calibrate::{Calibrator, ISOTONIC_MIN_ROWS, Method};
 use super::features::Encoder;
+use super::groups;
 use super::metrics::{self, Metrics};
 use super::model::{Estimator, Grades, ModelChoice, ScoringModel};
 use super::table::{ColumnInfo, Role, Table, infer, is_missing};
 use crate::data::load::parse_date;
 use crate::{Error, Result};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 /// What to train.
@@ -178,14 +177,14 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
         }
         None => {
             let ids = spec.id.as_ref().and_then(|id| table.index(id)).map(|c| &table.columns[c]);
-            shared = ids.and_then(|col| repeated_groups(keep.iter().map(|&i| col[i].as_str())));
-            order = random_order(keep.len(), shared.as_deref(), spec.seed);
+            shared = ids.and_then(|col| groups::repeated(keep.iter().map(|&i| col[i].as_str())));
+            order = groups::shuffled(keep.len(), shared.as_deref(), spec.seed);
             let whole = if shared.is_some() { ", whole ids" } else { "" };
             format!("random (seed {}): {:.0}% held out{whole}", spec.seed, spec.holdout * 100.0)
         }
     };
     let n_hold = ((keep.len() as f64) * spec.holdout).round() as usize;
-    let (fit_k, hold_k) = order.split_at(group_cut(&order, shared.as_deref(), keep.len() - n_hold));
+    let (fit_k, hold_k) = order.split_at(groups::cut(&order, shared.as_deref(), keep.len() - n_hold));
     let fit_rows: Vec<usize> = fit_k.iter().map(|&k| keep[k]).collect();
     let hold_rows: Vec<usize> = hold_k.iter().map(|&k| keep[k]).collect();
     let y_fit: Vec<bool> = fit_k.iter().map(|&k| y_all[k]).collect();
@@ -199,7 +198,7 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
     let x_fit = encoder.encode(&fit_t, &cols);
     let x_hold = encoder.encode(&hold_t, &cols);
     let groups =
-        spec.id.as_ref().and_then(|id| repeated_groups(fit_t.columns[fit_t.index(id)?].iter().map(String::as_str)));
+        spec.id.as_ref().and_then(|id| groups::repeated(fit_t.columns[fit_t.index(id)?].iter().map(String::as_str)));
     let mut warnings = leakage(&encoder, &x_fit, &y_fit);
     let feature_stats = encoder.stats(&x_fit);
 
@@ -289,57 +288,6 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
     Ok((model, report))
 }
 
-/// The rows' groups (dense numbers in order of first appearance) when some id repeats, as
-/// the snapshots of one opportunity do; `None` when every id is its own. A row without an id
-/// is a group of its own.
-fn repeated_groups<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<Vec<u32>> {
-    let mut seen: rustc_hash::FxHashMap<&str, u32> = Default::default();
-    let mut next = 0u32;
-    let mut repeated = false;
-    let groups: Vec<u32> = ids
-        .into_iter()
-        .map(|id| {
-            let id = id.trim();
-            let g = if id.is_empty() { None } else { seen.get(id).copied() };
-            repeated |= g.is_some();
-            g.unwrap_or_else(|| {
-                next += 1;
-                if !id.is_empty() {
-                    seen.insert(id, next - 1);
-                }
-                next - 1
-            })
-        })
-        .collect();
-    repeated.then_some(groups)
-}
-
-/// A seeded shuffle of `n` rows; with groups, of the groups, each group's rows together.
-fn random_order(n: usize, groups: Option<&[u32]>, seed: u64) -> Vec<usize> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut order: Vec<usize> = (0..n).collect();
-    match groups {
-        None => order.shuffle(&mut rng),
-        Some(g) => {
-            let mut rank: Vec<u32> = (0..=g.iter().copied().max().unwrap_or(0)).collect();
-            rank.shuffle(&mut rng);
-            order.sort_by_key(|&k| (rank[g[k] as usize], k));
-        }
-    }
-    order
-}
-
-/// `cut` moved forward past the rest of the group it would split (rows in `order` keep a
-/// group's rows together).
-fn group_cut(order: &[usize], groups: Option<&[u32]>, mut cut: usize) -> usize {
-    if let Some(g) = groups {
-        while cut > 0 && cut < order.len() && g[order[cut]] == g[order[cut - 1]] {
-            cut += 1;
-        }
-    }
-    cut
-}
-
 /// Held-out probabilities calibrated without seeing themselves: a calibrator fitted on one
 /// half of the rows is applied to the other, and the other way round.
 fn cross_calibrated(method: Method, raw: &[f64], y: &[bool]) -> Vec<f64> {
@@ -388,36 +336,4 @@ fn leakage(enc: &Encoder, x: &super::features::Encoded, y: &[bool]) -> Vec<Strin
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_ids_make_groups_and_unique_ones_none() {
-        assert_eq!(repeated_groups(["a", "b", "c"]), None);
-        assert_eq!(repeated_groups(["o1", "o2", " o1", "o3", "o2"]), Some(vec![0, 1, 0, 2, 1]));
-        // Rows without an id are each their own group, never one big one.
-        assert_eq!(repeated_groups(["", "", "x"]), None);
-        assert_eq!(repeated_groups(["", "x", "", "x"]), Some(vec![0, 1, 2, 1]));
-    }
-
-    #[test]
-    fn a_random_split_keeps_a_groups_rows_together() {
-        // 100 groups of 3 rows: the cut that holds back 20% never splits one.
-        let g: Vec<u32> = (0..300u32).map(|i| i / 3).collect();
-        for seed in 0..20 {
-            let order = random_order(300, Some(&g), seed);
-            let cut = group_cut(&order, Some(&g), 241);
-            assert!((241..=243).contains(&cut));
-            let fit: std::collections::HashSet<u32> = order[..cut].iter().map(|&k| g[k]).collect();
-            assert!(order[cut..].iter().all(|&k| !fit.contains(&g[k])), "seed {seed}: a group on both sides");
-        }
-        // Without groups it is the shuffle of the rows, as before ids were looked at.
-        let mut rows: Vec<usize> = (0..300).collect();
-        rows.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(42));
-        assert_eq!(random_order(300, None, 42), rows);
-        assert_eq!(group_cut(&rows, None, 241), 241);
-    }
 }
