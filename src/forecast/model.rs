@@ -87,6 +87,10 @@ pub struct ForecastModel {
     /// ([`pipeline_calibration`]), if any.
     #[serde(default)]
     pub pipeline_factor: Option<f64>,
+    /// The won deals' discounts, expected of open deals without one (absent in older models:
+    /// none).
+    #[serde(default)]
+    pub discounts: pipeline::Discounts,
     pub blend: Blend,
     pub settings: SimSettings,
     /// `opportunity model <version>` or `empirical stage × age win rates`.
@@ -193,6 +197,10 @@ pub struct OpenOpportunity {
     /// When absent, the empirical win rate of the stage and age.
     #[serde(default)]
     pub win_probability: Option<f64>,
+    /// The discount already agreed, in percent; when absent (not negotiated yet) the won deals'
+    /// mean discount is expected, as for the saved pipeline.
+    #[serde(default)]
+    pub discount_pct: Option<f64>,
 }
 
 /// A simulated period: draws (blended) and how they were made.
@@ -249,7 +257,12 @@ const CALIBRATION_ORIGINS: i64 = 8;
 /// [0.5, 2], with the number of deals; `None` with fewer than 100 deals. The model has seen
 /// these deals in training (as snapshots at other ages), so this corrects the level the
 /// model gives a pipeline, not its ranking.
-pub fn pipeline_calibration(ds: &Dataset, as_of: NaiveDate, m: &ScoringModel) -> Option<(f64, usize)> {
+pub fn pipeline_calibration(
+    ds: &Dataset,
+    as_of: NaiveDate,
+    m: &ScoringModel,
+    discounts: &pipeline::Discounts,
+) -> Option<(f64, usize)> {
     let (_, p95) = crate::score::contract::opportunity_censor_date(ds)?;
     let mut at = Vec::new();
     let mut outcome = Vec::new();
@@ -261,7 +274,10 @@ pub fn pipeline_calibration(ds: &Dataset, as_of: NaiveDate, m: &ScoringModel) ->
             // Deals still open now are left out: their outcome is not known yet.
             if open_then && o.status.is_closed() && o.amount.is_finite() {
                 at.push((i, origin));
-                outcome.push((o.status == crate::domain::Status::Won, o.amount));
+                // Expected at what it would book, as the forecast counts an open deal (a deal lost
+                // before its price was negotiated carries no discount).
+                let booked = o.amount * discounts.share(&o.product, o.discount_pct);
+                outcome.push((o.status == crate::domain::Status::Won, o.amount, booked));
             }
         }
     }
@@ -270,7 +286,7 @@ pub fn pipeline_calibration(ds: &Dataset, as_of: NaiveDate, m: &ScoringModel) ->
     }
     let table = crate::score::contract::opportunity_snapshots(ds, &at);
     let preds = m.predict(&table, false, 0).ok()?;
-    let expected: f64 = preds.iter().zip(&outcome).map(|(p, (_, a))| p.probability * a).sum();
+    let expected: f64 = preds.iter().zip(&outcome).map(|(p, (_, _, b))| p.probability * b).sum();
     let won: f64 = outcome.iter().filter(|x| x.0).map(|x| x.1).sum();
     (expected > 0.0).then(|| ((won / expected).clamp(0.5, 2.0), at.len()))
 }
@@ -305,6 +321,7 @@ impl ForecastModel {
         }
         let won = bookings::won_deals(ds, &org);
         let close = CloseModel::fit(ds, as_of);
+        let discounts = pipeline::Discounts::fit(ds, as_of);
         let mut notes = Vec::new();
         let mut pipeline_factor = None;
         let (p, win_source) = match win {
@@ -315,7 +332,7 @@ impl ForecastModel {
                 } else {
                     m.predict(&t, false, 0)?.into_iter().map(|r| r.probability).collect()
                 };
-                if let Some((k, deals)) = pipeline_calibration(ds, as_of, m) {
+                if let Some((k, deals)) = pipeline_calibration(ds, as_of, m, &discounts) {
                     p.iter_mut().for_each(|x| *x = (*x * k).min(MAX_WIN));
                     notes.push(format!(
                         "open-pipeline win probabilities × {k:.2}: what {deals} deals open at past quarter ends won, by amount, over what the opportunity model expected of them"
@@ -326,7 +343,13 @@ impl ForecastModel {
             }
             WinSource::Empirical => (None, "empirical win rates by stage and age".to_string()),
         };
-        let open = pipeline::open_deals(ds, &org, as_of, &close, p.as_deref());
+        if discounts.overall > 0.0 {
+            notes.push(format!(
+                "open deals without a discount are expected to book their amount less the won deals' mean discount ({:.1}% overall)",
+                discounts.overall
+            ));
+        }
+        let open = pipeline::open_deals(ds, &org, as_of, &close, p.as_deref(), &discounts);
         if won.is_empty() {
             notes.push("the history has no won deals: new business and the series view are empty".into());
         }
@@ -345,6 +368,7 @@ impl ForecastModel {
             close,
             conversion: pipeline::SeasonalConversion::fit(ds, as_of),
             pipeline_factor,
+            discounts,
             blend,
             settings: SimSettings::default(),
             win_source,
@@ -510,6 +534,7 @@ impl ForecastModel {
                     stage: o.stage,
                     created_at: o.created_at.min(self.as_of),
                     win_probability: o.win_probability.unwrap_or_else(|| self.close.win_rate(o.stage, age)),
+                    booking_share: self.discounts.share(&o.product, o.discount_pct),
                 })
             })
             .collect()

@@ -46,17 +46,21 @@ const MAX_SNAPSHOTS: i64 = 8;
 const MATURE_DAYS: i64 = 180;
 const MIN_CELL: usize = 30;
 
-/// Snapshots within this many days of the fitting date's day of the year (in any earlier year)
-/// give the time-to-close distribution of a cell when it has [`MIN_CELL`] of them and the
-/// history reaches back over that time of year.
-const SEASON_DAYS: i64 = 45;
-
-/// Whether `a` falls within [`SEASON_DAYS`] of `b`'s day of the year (across the new year too).
-fn same_time_of_year(a: NaiveDate, b: NaiveDate) -> bool {
-    use chrono::Datelike;
-    let d = (a.ordinal() as i64 - b.ordinal() as i64).rem_euclid(365);
-    d.min(365 - d) <= SEASON_DAYS
-}
+/// The seasonal time-to-close distribution sees the deals that were open on the fitting date's
+/// calendar day in earlier years, and every [`SEASON_STEP`] days up to [`SEASON_DAYS`] either
+/// side of it: a cell uses them when it has [`MIN_CELL`] won ones.
+///
+/// Seen on that date, a deal has the calendar ahead of it that an open deal has now (the
+/// year-end signing, the quarter-end push, January's lull). Snapshots taken at creation and
+/// every 30 days after, filtered to a window of the day of the year, did not: on the simulated
+/// worlds they gave the wins of the open pipeline due by the end of March 0.86 inside Q4 where
+/// 0.92 closed there (and the history's own earlier years show 0.91–0.95).
+const SEASON_DAYS: i64 = 14;
+const SEASON_STEP: usize = 7;
+/// A date is seen only when the history has run this long before it, counted from its first
+/// recorded close: before, a CRM holds what was imported at go-live (deals open for months that
+/// all close on the first days), and the deals open on a date just after it are those survivors.
+const SEASON_SETTLED_DAYS: i64 = 90;
 
 fn stage_index(s: Stage) -> usize {
     match s {
@@ -126,19 +130,13 @@ impl CloseModel {
                 if t >= closed && k > 0 {
                     break;
                 }
-                let stage =
-                    hist.and_then(|h| h.iter().rev().find(|(d, _)| *d <= t).map(|x| x.1)).unwrap_or(Stage::Discovery);
+                let stage = stage_on(hist, t);
                 let won = (o.status == Status::Won).then(|| ((closed - t).num_days()).max(1) as f64);
                 snaps.push((cell(stage, k * EVERY), t, won));
             }
         }
         let mature = as_of - chrono::Duration::days(MATURE_DAYS);
-        // The time of year counts only when the history covers it in an earlier year, from the
-        // first recorded close on: before it a CRM holds what was imported at go-live (deals
-        // open for months that all close on the first days), not a season's pace.
-        let closes = ds.opportunities.iter().filter(|o| o.status.is_closed()).filter_map(|o| o.closed_at);
-        let known_from = closes.min().max(ds.opportunities.iter().map(|o| o.created_at).min());
-        let seasons = known_from.is_some_and(|d| d <= as_of - chrono::Duration::days(365 + SEASON_DAYS));
+        let seasonal = seasonal_snapshots(ds, &stages, as_of);
         let mut remaining = Vec::with_capacity(CELLS);
         let mut evidence = Vec::with_capacity(CELLS);
         let per_stage = AGE_BOUNDS.len() + 1;
@@ -146,14 +144,9 @@ impl CloseModel {
             let all: Vec<(NaiveDate, f64)> =
                 snaps.iter().filter(|s| s.0 == c).filter_map(|s| s.2.map(|d| (s.1, d))).collect();
             let old: Vec<(NaiveDate, f64)> = all.iter().copied().filter(|s| s.0 <= mature).collect();
-            // Deals move at the pace of the calendar ahead of them (year-end signing, the
-            // quarter-end push, holidays): the snapshots taken at this time of year in earlier
-            // years, when there are enough of them.
-            let season: Vec<f64> = if seasons {
-                old.iter().filter(|s| same_time_of_year(s.0, as_of)).map(|s| s.1).collect()
-            } else {
-                Vec::new()
-            };
+            // Deals move at the pace of the calendar ahead of them: the deals open at this
+            // time of year in earlier years, when there are enough of them.
+            let season: Vec<f64> = seasonal.iter().filter(|s| s.0 == c).map(|s| s.1).collect();
             let mut v = if season.len() >= MIN_CELL {
                 season
             } else if old.len() >= MIN_CELL {
@@ -205,6 +198,50 @@ impl CloseModel {
     }
 }
 
+/// The stage of a deal on `t`, from its sorted stage history (discovery before the first entry).
+fn stage_on(hist: Option<&Vec<(NaiveDate, Stage)>>, t: NaiveDate) -> Stage {
+    hist.and_then(|h| h.iter().rev().find(|(d, _)| *d <= t).map(|x| x.1)).unwrap_or(Stage::Discovery)
+}
+
+/// (cell, days to the win) of the deals closed by `as_of` that were open on the dates around
+/// `as_of`'s calendar day in earlier years (see [`SEASON_DAYS`]) and were won.
+fn seasonal_snapshots(
+    ds: &Dataset,
+    stages: &FxHashMap<&str, Vec<(NaiveDate, Stage)>>,
+    as_of: NaiveDate,
+) -> Vec<(usize, f64)> {
+    let closes = ds.opportunities.iter().filter(|o| o.status.is_closed()).filter_map(|o| o.closed_at);
+    let Some(known_from) = closes.min().max(ds.opportunities.iter().map(|o| o.created_at).min()) else {
+        return Vec::new();
+    };
+    let settled = known_from + chrono::Duration::days(SEASON_SETTLED_DAYS);
+    let mut dates = Vec::new();
+    for years in 1u32.. {
+        let Some(centre) = as_of.checked_sub_months(chrono::Months::new(12 * years)) else { break };
+        if centre + chrono::Duration::days(SEASON_DAYS) < settled {
+            break;
+        }
+        for delta in (-SEASON_DAYS..=SEASON_DAYS).step_by(SEASON_STEP) {
+            let t = centre + chrono::Duration::days(delta);
+            if t >= settled && t <= as_of - chrono::Duration::days(MATURE_DAYS) {
+                dates.push(t);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for o in &ds.opportunities {
+        let (Status::Won, Some(closed)) = (o.status, o.closed_at) else { continue };
+        if closed > as_of {
+            continue;
+        }
+        for &t in dates.iter().filter(|&&t| o.created_at <= t && t < closed) {
+            let stage = stage_on(stages.get(o.opportunity_id.as_str()), t);
+            out.push((cell(stage, (t - o.created_at).num_days()), (closed - t).num_days().max(1) as f64));
+        }
+    }
+    out
+}
+
 /// An open deal as the forecast sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenDeal {
@@ -217,6 +254,73 @@ pub struct OpenDeal {
     pub stage: Stage,
     pub created_at: NaiveDate,
     pub win_probability: f64,
+    /// The share of `amount` a win is expected to book: below 1 when no discount is recorded
+    /// yet and the won deals of the history were discounted ([`Discounts`]); absent in older
+    /// models (1).
+    #[serde(default = "full_amount")]
+    pub booking_share: f64,
+}
+
+fn full_amount() -> f64 {
+    1.0
+}
+
+/// What the history's won deals were discounted, for the open deals that have not been yet.
+///
+/// A CRM's amount is usually the list price until the price is negotiated, and the won deals'
+/// amounts are what was signed: left as it is, the open pipeline before negotiation is counted
+/// at list price against a history booked net (on the simulated worlds about two thirds of the
+/// open pipeline won inside the next quarter had no discount yet, and won deals were discounted
+/// 9.5% on average). When the history records a discount on nearly every won deal
+/// ([`DISCOUNTS_RECORDED`]), an open deal without one is expected to book its amount less the
+/// mean discount of its product's won deals (the overall mean for a product with fewer than
+/// [`MIN_DISCOUNTED`]). A history that does not record discounts changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Discounts {
+    /// Mean discount of the won deals, in percent (0: not applied).
+    pub overall: f64,
+    pub by_product: std::collections::BTreeMap<String, f64>,
+}
+
+/// Share of the won deals that must carry a discount for open deals without one to get one.
+pub const DISCOUNTS_RECORDED: f64 = 0.9;
+/// Won deals with a discount needed for a product's own mean (and, overall, at all).
+pub const MIN_DISCOUNTED: usize = 20;
+
+impl Discounts {
+    /// From the deals won by `as_of`.
+    pub fn fit(ds: &Dataset, as_of: NaiveDate) -> Discounts {
+        let won: Vec<&crate::domain::Opportunity> = ds
+            .opportunities
+            .iter()
+            .filter(|o| o.status == Status::Won && o.closed_at.is_some_and(|c| c <= as_of))
+            .collect();
+        let with: Vec<(&str, f64)> = won
+            .iter()
+            .filter_map(|o| o.discount_pct.filter(|d| d.is_finite()).map(|d| (o.product.as_str(), d.clamp(0.0, 100.0))))
+            .collect();
+        if with.len() < MIN_DISCOUNTED || (with.len() as f64) < DISCOUNTS_RECORDED * won.len() as f64 {
+            return Discounts::default();
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let mut per: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        for (p, d) in &with {
+            per.entry(p.to_string()).or_default().push(*d);
+        }
+        Discounts {
+            overall: mean(&with.iter().map(|x| x.1).collect::<Vec<_>>()),
+            by_product: per.into_iter().filter(|(_, v)| v.len() >= MIN_DISCOUNTED).map(|(p, v)| (p, mean(&v))).collect(),
+        }
+    }
+
+    /// The share of its amount an open deal of `product` is expected to book.
+    pub fn share(&self, product: &str, discount_pct: Option<f64>) -> f64 {
+        if discount_pct.is_some() || self.overall <= 0.0 {
+            return 1.0;
+        }
+        let d = self.by_product.get(product).copied().unwrap_or(self.overall);
+        (1.0 - d / 100.0).clamp(0.0, 1.0)
+    }
 }
 
 /// Simulated bookings of one period: per cell (rep × product) the amount closed to date and the
@@ -299,13 +403,17 @@ pub fn new_business(org: &[RepInfo], won: &[Won], as_of: NaiveDate, period: Peri
             notes: vec!["no won deals in the history: no new business expected".into()],
         });
     };
-    // Past complete periods, oldest first, whose matching origin lies inside the history.
+    // Past complete periods, oldest first, whose matching origin lies inside the history and
+    // which the history covers: a period that starts over a week before the first recorded win
+    // holds only part of its wins (a CRM's go-live, a simulated history's start), not a small
+    // one, and would teach the series view a collapse that never happened.
+    let first_win = won.iter().map(|w| w.closed).min().unwrap_or(first);
     let last_complete = grain.period(as_of + chrono::Duration::days(1)).offset(-1);
     let mut periods = Vec::new();
     let mut p = last_complete;
     loop {
         let origin = p.start() - chrono::Duration::days(lead);
-        if origin < first + chrono::Duration::days(1) || origin > as_of {
+        if origin < first + chrono::Duration::days(1) || origin > as_of || first_win > p.start() + chrono::Duration::days(7) {
             break;
         }
         periods.push((p, origin));
@@ -513,6 +621,7 @@ pub fn simulate(
         let tc = cell(o.stage, age);
         let p = (o.win_probability * conversion).clamp(0.0, 1.0);
         pipeline_amount[c] += o.amount;
+        let booked = o.amount * o.booking_share;
         let mut hits = 0usize;
         for d in 0..n {
             if rng.random::<f64>() >= p {
@@ -520,11 +629,11 @@ pub fn simulate(
             }
             let days = close.draw_days(tc, rng.random::<f64>());
             if days >= start_gap && days < end_gap {
-                draws[c][d] += o.amount;
+                draws[c][d] += booked;
                 hits += 1;
             }
         }
-        pipeline_expected[c] += o.amount * hits as f64 / n as f64;
+        pipeline_expected[c] += booked * hits as f64 / n as f64;
     }
     // New business: a company factor per draw, a rep multiplier, Poisson counts, resampled sizes.
     let mut pools: FxHashMap<usize, Vec<(usize, f64)>> = FxHashMap::default();
@@ -579,13 +688,14 @@ pub fn simulate(
 
 /// The open deals of `ds` as of `as_of` (status open, created by then), with the stage of the
 /// data. Win probabilities come from `p` (one per deal, in the order of the open deals), or the
-/// empirical rates of `close` when `p` is `None`.
+/// empirical rates of `close` when `p` is `None`; booking shares from `discounts`.
 pub fn open_deals(
     ds: &Dataset,
     org: &[RepInfo],
     as_of: NaiveDate,
     close: &CloseModel,
     p: Option<&[f64]>,
+    discounts: &Discounts,
 ) -> Vec<OpenDeal> {
     let idx: FxHashMap<&str, usize> = org.iter().enumerate().map(|(i, r)| (r.rep_id.as_str(), i)).collect();
     ds.opportunities
@@ -604,6 +714,7 @@ pub fn open_deals(
                 stage: o.stage,
                 created_at: o.created_at,
                 win_probability: if prob.is_finite() { prob } else { 0.0 },
+                booking_share: discounts.share(&o.product, o.discount_pct),
             })
         })
         .collect()
@@ -624,13 +735,79 @@ mod tests {
         assert_eq!((q[0], q[20], q[40]), (1.0, 2.0, 3.0));
     }
 
+    /// 30 won "suite" deals discounted 10% and 10 "addon" deals discounted 30%: an open suite
+    /// deal without a discount books 90%, an addon (too few of its own) the overall 15%'s 85%,
+    /// a deal with a discount its amount; a history that leaves discounts out changes nothing.
     #[test]
-    fn the_time_of_year_wraps_around_the_new_year() {
+    fn open_deals_without_a_discount_expect_the_won_deals_one() {
+        use crate::domain::Opportunity;
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert!(same_time_of_year(d("2024-12-20"), d("2026-01-15")));
-        assert!(same_time_of_year(d("2023-09-01"), d("2026-09-30")));
-        assert!(!same_time_of_year(d("2025-03-01"), d("2026-09-30")));
-        assert!(!same_time_of_year(d("2025-08-10"), d("2026-09-30")));
+        let won = |i: usize, product: &str, discount: Option<f64>| Opportunity {
+            opportunity_id: format!("O{i}"),
+            owner_id: "R1".into(),
+            product: product.into(),
+            amount: 100.0,
+            created_at: d("2026-01-01"),
+            stage: Stage::Contract,
+            status: Status::Won,
+            lead_id: None,
+            account_id: None,
+            industry: None,
+            expected_close: None,
+            closed_at: Some(d("2026-03-01")),
+            discount_pct: discount,
+        };
+        let mut ds = Dataset::default();
+        ds.opportunities.extend((0..30).map(|i| won(i, "suite", Some(10.0))));
+        ds.opportunities.extend((30..40).map(|i| won(i, "addon", Some(30.0))));
+        let k = Discounts::fit(&ds, d("2026-09-30"));
+        assert!((k.overall - 15.0).abs() < 1e-9, "{k:?}");
+        assert!((k.share("suite", None) - 0.9).abs() < 1e-9);
+        assert!((k.share("addon", None) - 0.85).abs() < 1e-9);
+        assert_eq!(k.share("suite", Some(5.0)), 1.0);
+        // Won after the as-of: not history yet.
+        assert_eq!(Discounts::fit(&ds, d("2026-02-01")), Discounts::default());
+        // Discounts on fewer than 90% of the won deals: a missing one may mean none.
+        ds.opportunities.extend((40..45).map(|i| won(i, "suite", None)));
+        assert_eq!(Discounts::fit(&ds, d("2026-09-30")).share("suite", None), 1.0);
+    }
+
+    /// A deal open through January 2025 is seen on the five dates around 15 January of that
+    /// year, across the new year (as of 15 January 2026); 2023 is before the history settled.
+    #[test]
+    fn seasonal_snapshots_see_the_same_calendar_days_in_earlier_years() {
+        use crate::domain::Opportunity;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let deal = |id: &str, created: &str, status: Status, closed: &str| Opportunity {
+            opportunity_id: id.into(),
+            owner_id: "R1".into(),
+            product: "suite".into(),
+            amount: 10.0,
+            created_at: d(created),
+            stage: Stage::Discovery,
+            status,
+            lead_id: None,
+            account_id: None,
+            industry: None,
+            expected_close: None,
+            closed_at: Some(d(closed)),
+            discount_pct: None,
+        };
+        let mut ds = Dataset::default();
+        ds.opportunities.push(deal("O1", "2023-06-01", Status::Lost, "2023-07-01"));
+        ds.opportunities.push(deal("O2", "2024-12-20", Status::Won, "2025-02-01"));
+        // Open on 15 January 2023, when the history (first close 1 February 2023) had not settled.
+        ds.opportunities.push(deal("O3", "2022-12-01", Status::Won, "2023-02-01"));
+        let stages = FxHashMap::default();
+        let mut got = seasonal_snapshots(&ds, &stages, d("2026-01-15"));
+        got.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let days: Vec<f64> = got.iter().map(|s| s.1).collect();
+        assert_eq!(days, vec![3.0, 10.0, 17.0, 24.0, 31.0]);
+        // Seen on 1 January it was 12 days old, on 29 January 40.
+        assert_eq!(got[4].0, cell(Stage::Discovery, 12));
+        assert_eq!(got[0].0, cell(Stage::Discovery, 40));
+        // A history that starts later sees no earlier year at all.
+        assert!(seasonal_snapshots(&ds, &stages, d("2025-03-01")).is_empty());
     }
 
     /// Deals created from August to October close in 10 days, the others in 60: seen from the
@@ -664,10 +841,13 @@ mod tests {
         let median = |ds: &Dataset, as_of: &str| {
             CloseModel::fit(ds, d(as_of)).remaining_days[cell(Stage::Discovery, 0)][GRID / 2]
         };
-        assert_eq!(median(&ds, "2026-09-30"), 10.0);
-        assert_eq!(median(&ds, "2026-03-31"), 60.0);
-        // A history that starts inside last year's window (here in September) has not seen
-        // that time of year whole: every season's snapshots count.
+        // Seen on the dates around 30 September, the young deals are autumn ones with at most
+        // 10 days to go; around 31 March spring ones with 30 to 60.
+        assert!(median(&ds, "2026-09-30") <= 10.0, "{}", median(&ds, "2026-09-30"));
+        let spring = median(&ds, "2026-03-31");
+        assert!((30.0..=60.0).contains(&spring), "{spring}");
+        // A history that starts in September 2025 had not settled by last year's dates: every
+        // season's snapshots (the deals at creation, 10 or 60 days to go) count.
         ds.opportunities.retain(|o| o.created_at >= d("2025-09-01"));
         assert_eq!(median(&ds, "2026-09-30"), 60.0);
     }

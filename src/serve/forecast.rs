@@ -98,7 +98,7 @@ pub async fn revenue(
 
 /// A what-if: the revenue forecast with the open pipeline sent in the body.
 #[utoipa::path(post, path = "/v1/forecasts/revenue", tag = "forecasts",
-    request_body(content = Object, description = "period, by, and open: the open opportunities (opportunity_id, owner_id, product, amount, stage, created_at, optional win_probability)",
+    request_body(content = Object, description = "period, by, and open: the open opportunities (opportunity_id, owner_id, product, amount, stage, created_at, optional win_probability, optional discount_pct: without it a deal is expected to get the won deals' mean discount when the history records discounts)",
         example = json!({"period": "2026Q4", "by": "team", "open": [{"opportunity_id": "O-1", "owner_id": "R001", "product": "suite", "amount": 48000, "stage": "negotiation", "created_at": "2026-08-01", "win_probability": 0.45}]})),
     responses(
         (status = 200, description = "As GET, for this pipeline", body = Object),
@@ -140,6 +140,11 @@ pub async fn revenue_what_if(
         if let Some(w) = o.opt_f64("win_probability")? {
             if !(0.0..=1.0).contains(&w) {
                 return Err(ApiError::field(o.path_of("win_probability"), "win_probability must be between 0 and 1"));
+            }
+        }
+        if let Some(d) = o.opt_f64("discount_pct")? {
+            if !(0.0..=100.0).contains(&d) {
+                return Err(ApiError::field(o.path_of("discount_pct"), "discount_pct must be between 0 and 100"));
             }
         }
         let parsed: OpenOpportunity = serde_json::from_value(item.clone())

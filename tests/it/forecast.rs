@@ -364,9 +364,19 @@ fn unknown_periods_reps_and_levels_are_clear_errors() {
     sure.owner_id = m.org[0].rep_id.clone();
     sure.win_probability = Some(1.0);
     sure.amount = 1e9;
-    let with = m.revenue_for("2026Q4", Level::Rep, &[sure]).unwrap();
+    let with = m.revenue_for("2026Q4", Level::Rep, &[sure.clone()]).unwrap();
     let r0 = with.rows.iter().find(|r| r.key == m.org[0].rep_id).unwrap();
     assert!(r0.p90 > 1e9 * 0.5, "{r0:?}");
+    // The simulated history records a discount on every won deal: the sure deal without one is
+    // expected to book its amount less the won deals' mean discount, with one as it says.
+    assert!(m.discounts.overall > 1.0 && m.discounts.overall < 30.0, "{:?}", m.discounts);
+    let mut agreed = sure;
+    agreed.discount_pct = Some(0.0);
+    let net = m.revenue_for("2026Q4", Level::Rep, &[agreed]).unwrap();
+    let a0 = net.rows.iter().find(|r| r.key == m.org[0].rep_id).unwrap();
+    let share = r0.mean / a0.mean;
+    let expected = m.discounts.share("CRM Pro", None);
+    assert!((share - expected).abs() < 0.02, "booked {share:.3} of the agreed amount, expected {expected:.3}");
     assert!(m.quota("2026Q4", Level::Product).is_err());
     let json = serde_json::to_string(&m.quota("2026Q4", Level::Rep).unwrap()).unwrap();
     assert!(!json.contains("NaN") && !json.contains("inf"));
