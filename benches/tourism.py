@@ -40,14 +40,15 @@ def mase_and_coverage(train, test, point, lo, hi, m):
     return float(np.mean(mases)), cov
 
 
-def split(df, freq, h, validate):
+def split(df, freq, h, holdout):
     d = df[df.period == freq]
     train, test = {}, {}
     for sid, g in d.groupby("series", sort=True):
         tr = g[g.split == "train"].sort_values("t").value.to_numpy(float)
         te = g[g.split == "test"].sort_values("t").value.to_numpy(float)
-        if validate:
-            tr, te = tr[:-h], tr[-h:]
+        if holdout:
+            end = len(tr) - (holdout - 1) * h
+            tr, te = tr[: end - h], tr[end - h : end]
         train[sid], test[sid] = tr, te
     return train, test
 
@@ -74,9 +75,10 @@ def run_leadcast(binary, train, h, m, workdir):
 
 def run_statsforecast(model_name, train, h, m):
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, Theta
+    from statsforecast.models import AutoARIMA, AutoETS, Theta
 
-    make = {"AutoETS": lambda: AutoETS(season_length=m), "Theta": lambda: Theta(season_length=m)}[model_name]
+    make = {"AutoETS": lambda: AutoETS(season_length=m), "Theta": lambda: Theta(season_length=m),
+            "AutoARIMA": lambda: AutoARIMA(season_length=m)}[model_name]
     df = pd.concat([pd.DataFrame({"unique_id": sid, "ds": np.arange(len(y)), "y": y}) for sid, y in train.items()])
     # Warm-up on one short series so numba's compilation is not counted.
     StatsForecast(models=[make()], freq=1, n_jobs=1).forecast(df=df[df.unique_id == df.unique_id.iloc[0]], h=h, level=[80])
@@ -98,21 +100,27 @@ def main():
     ap.add_argument("--data", default="../shared/data/tourism")
     ap.add_argument("--leadcast", default="target/release/leadcast")
     ap.add_argument("--validate", action="store_true")
+    ap.add_argument("--holdout", type=int, default=0,
+                    help="validation origin k >= 1: the k-th last h values of train are the test part, later ones dropped")
     ap.add_argument("--skip-statsforecast", action="store_true")
     ap.add_argument("--skip-leadcast", action="store_true")
+    ap.add_argument("--with-arima", action="store_true",
+                    help="also run statsforecast's AutoARIMA (slow: minutes per set)")
     a = ap.parse_args()
     df = pd.read_csv(os.path.join(a.data, "tourism_long.csv"), dtype={"series": str})
-    print(f"tourism ({'validation: last h of train held out' if a.validate else 'test split'}), one core")
+    holdout = a.holdout or (1 if a.validate else 0)
+    what = f"validation: train's {holdout}. last h held out" if holdout else "test split"
+    print(f"tourism ({what}), one core")
     print("| set | method | series | MASE | 80% coverage | wall s | CPU s | × faster than AutoETS (CPU) |")
     print("|---|---|---|---|---|---|---|---|")
     for freq, h, m in FREQS:
-        train, test = split(df, freq, h, a.validate)
+        train, test = split(df, freq, h, holdout)
         results = []
         snaive = {sid: np.array([y[len(y) - m + (j % m)] for j in range(h)]) for sid, y in train.items()}
         mase, _ = mase_and_coverage(train, test, snaive, None, None, m)
         results.append(("seasonal naive", mase, float("nan"), float("nan"), float("nan")))
         if not a.skip_statsforecast:
-            for name in ["AutoETS", "Theta"]:
+            for name in ["AutoETS", "Theta"] + (["AutoARIMA"] if a.with_arima else []):
                 p, lo, hi, secs, cpu = run_statsforecast(name, train, h, m)
                 mase, cov = mase_and_coverage(train, test, p, lo, hi, m)
                 results.append((f"statsforecast {name}", mase, cov, secs, cpu))
