@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tourism benchmark: leadcast forecast-series vs statsforecast AutoETS and Theta, one core.
-# Usage: bash benches/tourism.sh [--validate | --holdout K] [--skip-statsforecast] [--with-arima]
+# Usage: bash benches/tourism.sh [--validate | --holdout K] [--sets quarterly,monthly] [--skip-statsforecast] [--with-arima]
 # Creates (once) a Python venv under target/bench-venv with statsforecast, builds leadcast in
 # release, then runs benches/tourism.py pinned to CPU 0 (taskset -c 0), statsforecast with n_jobs=1.
 set -euo pipefail
