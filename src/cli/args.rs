@@ -106,6 +106,11 @@ pub struct GenerateArgs {
     /// The export date: nothing after it is in the data (truth/ holds what came after).
     #[arg(long, default_value = "2026-09-30")]
     pub as_of: String,
+    /// Re-draw only what happens after --as-of: runs with the same --seed and another
+    /// --future-seed share every contract table and differ in truth/ (how far apart the futures
+    /// of one history lie; benches/forecast_noise.sh). The history differs from the run without it.
+    #[arg(long)]
+    pub future_seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]

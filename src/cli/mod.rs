@@ -53,7 +53,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn generate(a: args::GenerateArgs) -> Result<ExitCode> {
     let as_of =
         a.as_of.parse().with_context(|| format!("--as-of {:?} is not a date (expected YYYY-MM-DD)", a.as_of))?;
-    let cfg = SimConfig { seed: a.seed, world: a.world, leads: a.leads, reps: a.reps, quarters: a.quarters, as_of };
+    let cfg = SimConfig {
+        seed: a.seed,
+        world: a.world,
+        leads: a.leads,
+        reps: a.reps,
+        quarters: a.quarters,
+        as_of,
+        future_seed: a.future_seed,
+    };
     let p = Progress::start(format!(
         "simulating world {} seed {} ({} leads, {} reps, {} quarters to {})",
         cfg.world, cfg.seed, cfg.leads, cfg.reps, cfg.quarters, cfg.as_of

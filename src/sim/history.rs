@@ -118,6 +118,13 @@ pub fn run(cfg: &SimConfig) -> Simulation {
 
     let world = World::new(cfg.world, cfg.reps, as_of, history_start);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ cfg.world.rotate_left(17));
+    // With a future seed, every draw about what happens after as_of comes from a second stream.
+    // The first stream then carries only the history's draws, and how many of them there are
+    // depends on the history alone: every future seed shares it.
+    let mut future = cfg.future_seed.map(|f| {
+        ChaCha8Rng::seed_from_u64(f.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ cfg.seed.rotate_left(29) ^ cfg.world)
+    });
+    let after = |at: NaiveDate| cfg.future_seed.is_some() && at > as_of;
     let normal = Normal::new(0.0, 1.0).expect("unit normal");
 
     // Lead arrival density over days: season × trend × weekday.
@@ -181,11 +188,12 @@ pub fn run(cfg: &SimConfig) -> Simulation {
     // Leads.
     let mut leads = Vec::with_capacity(n_total);
     for &created in &lead_days {
+        let rng = stream(&mut rng, &mut future, after(created));
         let u = rng.random::<f64>() * a;
         let account = acc_cum.partition_point(|c| *c < u).min(n_accounts - 1);
         let (industry, region, size) = accounts[account];
-        let source = pick(&mut rng, &src_w);
-        let persona = pick(&mut rng, &per_w);
+        let source = pick(rng, &src_w);
+        let persona = pick(rng, &per_w);
         let pool = &reps_in_region[region];
         let active: Vec<usize> = pool.iter().copied().filter(|&r| world.reps[r].hired_at <= created).collect();
         let rep = if !active.is_empty() {
@@ -193,18 +201,18 @@ pub fn run(cfg: &SimConfig) -> Simulation {
         } else {
             *pool.iter().min_by_key(|&&r| world.reps[r].hired_at).unwrap_or(&0)
         };
-        let product = pick(&mut rng, &product_by_size[size.min(4)]);
+        let product = pick(rng, &product_by_size[size.min(4)]);
         let src = world.sources[source].name;
-        let interest: f64 = normal.sample(&mut rng);
+        let interest: f64 = normal.sample(rng);
         let signals = [
-            poisson(&mut rng, (0.7 + 0.45 * interest + if src == "paid_ads" { 0.3 } else { 0.0 }).exp()),
-            poisson(&mut rng, (0.1 + 0.5 * interest + if src == "inbound" { 0.6 } else { 0.0 }).exp()),
-            poisson(&mut rng, (0.2 + 0.25 * interest + if src == "cold_visit" { 0.5 } else { 0.0 }).exp()),
-            poisson(&mut rng, (-1.3 + 0.7 * interest + 0.15 * size as f64).exp()),
+            poisson(rng, (0.7 + 0.45 * interest + if src == "paid_ads" { 0.3 } else { 0.0 }).exp()),
+            poisson(rng, (0.1 + 0.5 * interest + if src == "inbound" { 0.6 } else { 0.0 }).exp()),
+            poisson(rng, (0.2 + 0.25 * interest + if src == "cold_visit" { 0.5 } else { 0.0 }).exp()),
+            poisson(rng, (-1.3 + 0.7 * interest + 0.15 * size as f64).exp()),
         ];
         let p = lead_probability(&world, created, source, industry, size, region, persona, rep, signals);
         let converts = rng.random::<f64>() < p;
-        let wait: f64 = Exp::new(1.0 / 12.0).expect("rate").sample(&mut rng);
+        let wait: f64 = Exp::new(1.0 / 12.0).expect("rate").sample(rng);
         let delay = 1 + wait.round().min(89.0) as i64;
         leads.push(SimLead {
             created,
@@ -230,16 +238,16 @@ pub fn run(cfg: &SimConfig) -> Simulation {
             continue;
         }
         let created = l.converted_at;
-        let product =
-            if rng.random::<f64>() < 0.85 { l.product } else { pick(&mut rng, &product_by_size[l.size.min(4)]) };
+        let r = stream(&mut rng, &mut future, after(created));
+        let product = if r.random::<f64>() < 0.85 { l.product } else { pick(r, &product_by_size[l.size.min(4)]) };
         let pr = &world.products[product];
         let size_shift = 0.18 * (l.size as f64 - 2.0);
-        let price_z = normal.sample(&mut rng);
+        let price_z = normal.sample(r);
         let list_price =
             (pr.log_price + world.industry_size[l.industry].ln() + size_shift + pr.sigma * price_z).exp().max(100.0);
         let law = world.deal_law(l.rep, l.persona, l.industry, l.size, l.source, product, price_z, created);
         let p_win = world.win_probability(&law);
-        let discount = DISCOUNTS[pick(&mut rng, &law.discount_probs)];
+        let discount = DISCOUNTS[pick(r, &law.discount_probs)];
         let cycle = 30.0 + 45.0 * (pr.log_price - 8_000f64.ln()) / (140_000f64.ln() - 8_000f64.ln());
         let expected_close = created + Duration::days((cycle * world.reps[l.rep].optimism).round() as i64 + 14);
         let mut d = SimDeal {
@@ -261,11 +269,12 @@ pub fn run(cfg: &SimConfig) -> Simulation {
             let disc = if matches!(stage, Stage::Negotiation | Stage::Contract) { discount } else { 0.0 };
             let lose = world.loss_probability(stage, &law, disc);
             for _ in 0..MAX_TOUCHES {
-                t += Duration::days(gap_days(&mut rng, stage, t));
+                t += Duration::days(gap_days(stream(&mut rng, &mut future, after(t)), stage, t));
                 if t > horizon_end {
                     break 'stages;
                 }
-                let touch = touch(&world, &mut rng, stage, l.persona, l.industry, l.rep, law.mult, lose, t);
+                let r = stream(&mut rng, &mut future, after(t));
+                let touch = touch(&world, r, stage, l.persona, l.industry, l.rep, law.mult, lose, t);
                 let outcome = touch.outcome;
                 d.touches.push(touch);
                 match outcome {
@@ -298,7 +307,7 @@ pub fn run(cfg: &SimConfig) -> Simulation {
                 let due = won + Duration::days(due_in);
                 let paid = collect(
                     &world,
-                    &mut rng,
+                    stream(&mut rng, &mut future, after(won)),
                     &mut d.touches,
                     l.persona,
                     l.industry,
@@ -315,6 +324,15 @@ pub fn run(cfg: &SimConfig) -> Simulation {
     }
 
     assemble(cfg, &world, &accounts, &leads, &deals, history_start, first_truth, last_truth)
+}
+
+/// The stream to draw from: the future's for what happens after the as-of date when there is
+/// a future seed, else the history's.
+fn stream<'a>(history: &'a mut ChaCha8Rng, future: &'a mut Option<ChaCha8Rng>, after: bool) -> &'a mut ChaCha8Rng {
+    match future {
+        Some(f) if after => f,
+        _ => history,
+    }
 }
 
 /// The true probability that a lead converts, from what the CRM records about it.

@@ -31,6 +31,13 @@ pub struct SimConfig {
     pub quarters: u32,
     /// The day the export is taken: nothing after it is in the data.
     pub as_of: NaiveDate,
+    /// Re-draws only what happens after `as_of`, from this seed: runs with the same `seed` and
+    /// different future seeds share their history (every contract table is the same) and differ
+    /// in `truth/` — the spread of outcomes that no model of that history could foresee. The
+    /// history is not the one drawn without a future seed (the stream of the history no longer
+    /// carries the future's draws). What was drawn when a lead or deal was created stays fixed
+    /// (whether the lead converts, the deal's eventual discount), so the spread is a lower bound.
+    pub future_seed: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -42,6 +49,7 @@ impl Default for SimConfig {
             reps: 40,
             quarters: 12,
             as_of: NaiveDate::from_ymd_opt(2026, 9, 30).expect("valid date"),
+            future_seed: None,
         }
     }
 }
