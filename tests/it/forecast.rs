@@ -303,7 +303,7 @@ fn rep_intervals_cover_the_simulators_truth() {
 }
 
 /// The company P50 against the realised bookings of the next quarter. Known gap (README,
-/// issue 4 left open): on this small world the P50 (3.42M) is 27% below the realised 4.72M,
+/// issue 4 left open): on this small world the P50 (3.41M) is 28% below the realised 4.72M,
 /// which is 2.3× the 2025Q4 and 1.5× the 2024Q4 bookings: 3.69M of it came from 80 deals open
 /// at the as-of whose true win probabilities (at creation) expected 2.12M of them by amount,
 /// three of them over 280k. One small world is a single draw; the multi-seed figures are
