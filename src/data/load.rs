@@ -236,7 +236,7 @@ impl Fields<'_> {
 
     fn quota(&mut self) -> Option<Quota> {
         let rep_id = self.req_str("rep_id");
-        let period = self.parse_req("period", |s| Period::from_str(s));
+        let period = self.parse_req("period", Period::from_str);
         let quota = self.parse_req("quota", |s| non_negative(s, "quota"));
         self.done(())?;
         Some(Quota { rep_id, period: period?, quota: quota? })
@@ -275,7 +275,7 @@ impl Fields<'_> {
             let st = Stage::from_str(s)?;
             if st.is_pipeline() { Ok(st) } else { Err(format!("stage {s:?} is not an opportunity stage (expected one of: discovery, qualification, negotiation, contract)")) }
         });
-        let status = self.parse_req("status", |s| Status::from_str(s));
+        let status = self.parse_req("status", Status::from_str);
         let o = Opportunity {
             opportunity_id,
             owner_id,
@@ -314,7 +314,7 @@ impl Fields<'_> {
 
     fn activity(&mut self) -> Option<Activity> {
         let activity_id = self.req_str("activity_id");
-        let stage = self.parse_req("stage", |s| Stage::from_str(s));
+        let stage = self.parse_req("stage", Stage::from_str);
         // Touches before a lead converts have no opportunity yet: the id may be empty only then.
         let opportunity_id = match stage {
             Some(Stage::Lead) => self.raw("opportunity_id").to_string(),
@@ -326,11 +326,11 @@ impl Fields<'_> {
             at: self.parse_req("at", parse_date).unwrap_or_default(),
             stage: stage.unwrap_or(Stage::Lead),
             channel: self.req_str("channel"),
-            outcome: self.parse_req("outcome", |s| Outcome::from_str(s)).unwrap_or(Outcome::NoChange),
+            outcome: self.parse_req("outcome", Outcome::from_str).unwrap_or(Outcome::NoChange),
             talk_track_id: self.opt_str("talk_track_id"),
             persona: self.opt_str("persona"),
             industry: self.opt_str("industry"),
-            objection: self.parse_opt("objection", |s| Objection::from_str(s)),
+            objection: self.parse_opt("objection", Objection::from_str),
         };
         self.done(a)
     }

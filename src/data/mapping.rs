@@ -69,6 +69,8 @@ pub struct TableRule {
 /// A column rule: a bare source column name, or a full rule.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
+// A handful per mapping file, parsed once: boxing the rule would only add indirection.
+#[allow(clippy::large_enum_variant)]
 pub enum ColumnSpec {
     Column(String),
     Rule(ColumnRule),

@@ -334,6 +334,7 @@ fn open_parquet(path: &Path, file: String) -> Result<RawTable, Problem> {
 mod tests {
     use super::*;
 
+    #[allow(clippy::type_complexity)] // test helper: (header, rows) as the reader yields them
     fn read_all(bytes: &[u8]) -> Result<(Vec<String>, Vec<Result<RawRow, Problem>>), Problem> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.csv");

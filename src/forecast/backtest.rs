@@ -119,6 +119,9 @@ fn mix(a: [f64; 3], b: Option<[f64; 3]>, w: f64) -> [f64; 3] {
     }
 }
 
+/// One origin: the pipeline view's company P10/P50/P90, the series view's (if any), the actual.
+type Case = ([f64; 3], Option<[f64; 3]>, f64);
+
 /// The pipeline weight the origins teach: the largest weight whose pinball loss is within one
 /// standard error of the lowest (the one-standard-error rule of Breiman et al. 1984, on the
 /// per-origin differences to the best weight). The pipeline is the view the blend starts from,
@@ -126,7 +129,7 @@ fn mix(a: [f64; 3], b: Option<[f64; 3]>, w: f64) -> [f64; 3] {
 /// gave the series view weight it had not earned (company P50 mean |error| 14.7%; 12.9% with
 /// this rule, 13.1% for the pipeline alone). With one origin, the plain minimum. `None` without
 /// a case that has a series view.
-fn learn_weight(cases: &[([f64; 3], Option<[f64; 3]>, f64)]) -> Option<f64> {
+fn learn_weight(cases: &[Case]) -> Option<f64> {
     if !cases.iter().any(|c| c.1.is_some()) {
         return None;
     }
@@ -186,6 +189,7 @@ pub fn run(ds: &Dataset, opts: Options, progress: &dyn Fn(&str)) -> Result<Backt
         )));
     }
     let mut notes = Vec::new();
+    #[allow(clippy::type_complexity)] // a local list of origins, destructured below
     let mut raw: Vec<(NaiveDate, Period, Draws, ForecastModel, Option<(ts::Step, String)>)> = Vec::new();
     let mut win_source = String::new();
     for i in 0..opts.periods {
@@ -230,7 +234,7 @@ pub fn run(ds: &Dataset, opts: Options, progress: &dyn Fn(&str)) -> Result<Backt
         s.sort_by(f64::total_cmp);
         [quantile(&s, 0.1), quantile(&s, 0.5), quantile(&s, 0.9)]
     };
-    let cases: Vec<([f64; 3], Option<[f64; 3]>, f64)> = raw
+    let cases: Vec<Case> = raw
         .iter()
         .map(|(_, p, d, _, v)| {
             let y: f64 = actual_of(*p).values().sum();
@@ -347,16 +351,17 @@ mod tests {
     #[test]
     fn weight_learning_prefers_the_better_view() {
         let good = [90.0, 100.0, 110.0];
-        let bad = Some([40.0, 50.0, 60.0]);
+        let worse = [40.0, 50.0, 60.0];
+        let bad = Some(worse);
         assert_eq!(learn_weight(&[(good, bad, 100.0), (good, bad, 101.0)]), Some(1.0));
-        assert_eq!(learn_weight(&[(bad.unwrap(), Some(good), 100.0)]), Some(0.0));
+        assert_eq!(learn_weight(&[(worse, Some(good), 100.0)]), Some(0.0));
         assert_eq!(learn_weight(&[(good, None, 100.0)]), None);
         assert!(pinball([1.0, 2.0, 3.0], 2.0) < pinball([1.0, 2.0, 3.0], 5.0));
         // A series view better at every origin takes the weight.
         let four = |p: [f64; 3], s: [f64; 3]| {
             [(p, Some(s), 100.0), (p, Some(s), 104.0), (p, Some(s), 98.0), (p, Some(s), 101.0)]
         };
-        assert_eq!(learn_weight(&four(bad.unwrap(), good)), Some(0.0));
+        assert_eq!(learn_weight(&four(worse, good)), Some(0.0));
         // Worse at every origin, by amounts that vary a lot: still no weight for the pipeline.
         let skewed = [
             ([400.0, 500.0, 600.0], Some([90.0, 100.0, 110.0]), 100.0),

@@ -681,6 +681,7 @@ impl ForecastModel {
         let n = sim.draws.n;
         let p_hit = |totals: &[f64], q: f64| totals.iter().filter(|t| **t >= q - 1e-9).count() as f64 / n.max(1) as f64;
         let add = |acc: &mut Vec<f64>, t: &[f64]| acc.iter_mut().zip(t).for_each(|(a, b)| *a += b);
+        #[allow(clippy::type_complexity)] // region -> team -> members, local to this roll-up
         let mut regions: BTreeMap<&str, BTreeMap<&str, Vec<(usize, &Group)>>> = BTreeMap::new();
         for &(r, g) in &members {
             regions

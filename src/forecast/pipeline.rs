@@ -601,6 +601,7 @@ impl Default for SimSettings {
 }
 
 /// Simulates the bookings of `period` seen from `as_of`.
+#[allow(clippy::too_many_arguments)] // public API kept as is; the inputs are distinct
 pub fn simulate(
     org: &[RepInfo],
     won: &[Won],
@@ -659,13 +660,13 @@ pub fn simulate(
         pipeline_amount[c] += o.amount;
         let booked = o.amount * o.booking_share;
         let mut hits = 0usize;
-        for d in 0..n {
+        for slot in draws[c].iter_mut() {
             if rng.random::<f64>() >= p {
                 continue;
             }
             let days = close.draw_days(tc, rng.random::<f64>());
             if days >= start_gap && days < end_gap {
-                draws[c][d] += booked;
+                *slot += booked;
                 hits += 1;
             }
         }

@@ -161,7 +161,7 @@ fn levels_of(values: impl Iterator<Item = String>, rows: usize) -> Vec<String> {
     for v in values {
         *counts.entry(v).or_default() += 1;
     }
-    let min = ((rows as f64 * RARE_SHARE) as usize).min(RARE_ROWS).max(1);
+    let min = ((rows as f64 * RARE_SHARE) as usize).clamp(1, RARE_ROWS);
     let mut kept: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= min).collect();
     kept.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     kept.truncate(MAX_LEVELS);

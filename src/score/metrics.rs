@@ -255,7 +255,7 @@ mod tests {
         }
         assert!(ece(&p, &y, 10) < 1e-9);
         // A constant score ranks nothing: AUC one half.
-        let m = Metrics::compute(&vec![0.3; 8], &[true, false, false, true, false, false, false, true]);
+        let m = Metrics::compute(&[0.3; 8], &[true, false, false, true, false, false, false, true]);
         assert_eq!(m.auc, 0.5);
         assert!((m.ece - (0.375f64 - 0.3).abs()).abs() < 1e-12, "{}", m.ece);
     }

@@ -39,6 +39,8 @@ impl std::str::FromStr for ModelChoice {
 /// A fitted estimator. Its output is an uncalibrated probability.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
+// One per model, not stored in bulk: boxing the booster would change the field's type for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Estimator {
     Logistic {
         alpha: f64,

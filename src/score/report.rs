@@ -66,7 +66,10 @@ pub fn write(dir: &Path, title: &str, p: &[f64], y: &[bool], extra: &serde_json:
     Ok(Metrics::compute(p, y))
 }
 
-fn line_chart(title: &str, x: &str, y: &str, series: &[(&str, Vec<(f64, f64)>, RGBColor)]) -> Result<String> {
+/// A named line of (x, y) points and its colour.
+type Line<'a> = (&'a str, Vec<(f64, f64)>, RGBColor);
+
+fn line_chart(title: &str, x: &str, y: &str, series: &[Line]) -> Result<String> {
     let mut svg = String::new();
     let err = |e: String| Error::InvalidArgument(format!("drawing {title}: {e}"));
     {

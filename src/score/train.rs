@@ -207,6 +207,7 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
         c => vec![c],
     };
     let mut candidates = Vec::new();
+    #[allow(clippy::type_complexity)] // the best candidate so far, local to this loop
     let mut best: Option<(f64, Estimator, Vec<f64>, Vec<f64>, Method, ModelChoice)> = None;
     for choice in choices {
         progress(&format!(

@@ -138,7 +138,7 @@ fn score_section(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) -> Sect
         d.dataset.leads.iter().enumerate().filter(|(_, l)| l.created_at > from).map(|(i, _)| i).collect();
     let preds = m.model.predict(&table.take(&keep), false, 0).unwrap_or_default();
     let mut by_grade = [0usize; 4];
-    let mut bins = vec![0usize; 10];
+    let mut bins = [0usize; 10];
     for p in &preds {
         by_grade[match p.grade {
             'A' => 0,

@@ -85,13 +85,16 @@ pub fn feature_inputs(model: &ScoringModel, inputs: &[(String, Expect)]) -> Vec<
     model.encoder.features.iter().map(|f| at(&f.column)).collect()
 }
 
+/// Adds derived input columns to a request row.
+type Derive = dyn Fn(&Fields, &mut Vec<(String, String)>) -> Result<(), ApiError>;
+
 /// The rows of a request as a table of the model's input columns, plus each row's ID.
 fn rows_table(
     expect: &[(String, Expect)],
     items: &[&Value],
     list: &str,
     id_field: &str,
-    derive: &dyn Fn(&Fields, &mut Vec<(String, String)>) -> Result<(), ApiError>,
+    derive: &Derive,
 ) -> Result<(Table, Vec<Option<String>>), ApiError> {
     let mut columns: Vec<Vec<String>> = vec![Vec::with_capacity(items.len()); expect.len()];
     let mut ids = Vec::with_capacity(items.len());

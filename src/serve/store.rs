@@ -199,7 +199,7 @@ impl Store {
     pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>> {
         let rows = fetch!(
             self,
-            |r| decision(r),
+            decision,
             "SELECT decision_id, at, model_version, context, payload FROM decisions WHERE decision_id = ?",
             id
         )?;
@@ -231,7 +231,7 @@ impl Store {
     pub async fn feedback_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, FeedbackRow)>> {
         fetch!(
             self,
-            |r| feedback(r),
+            feedback,
             "SELECT id, decision_id, at, stage, persona, industry, objection, talk_track_id, outcome, replica \
              FROM feedback WHERE id > ? ORDER BY id LIMIT ?",
             after,

@@ -442,6 +442,7 @@ fn collect(
 }
 
 /// Cuts the simulated history at `as_of` into contract tables, and writes down the truth.
+#[allow(clippy::too_many_arguments)] // one private call site; the parts are distinct inputs
 fn assemble(
     cfg: &SimConfig,
     w: &World,
@@ -591,7 +592,7 @@ fn assemble(
             final_closed_at: d.end.map(|e| e.1),
         });
     }
-    acts.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    acts.sort_by_key(|a| (a.0, a.1, a.2));
     ds.activities = acts
         .into_iter()
         .enumerate()

@@ -101,13 +101,16 @@ pub struct TruthOpportunity {
     pub advance_multiplier: f64,
 }
 
+/// (stage, persona, industry, objection, talk_track_id, advance probability).
+pub type TalkTrackEffect = (Stage, &'static str, &'static str, Option<Objection>, String, f64);
+
 /// What the simulator knows and a CRM never does.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Truth {
     pub leads: Vec<TruthLead>,
     pub opportunities: Vec<TruthOpportunity>,
     /// (stage, persona, industry, objection, talk_track_id, advance probability).
-    pub talk_track_effects: Vec<(Stage, &'static str, &'static str, Option<Objection>, String, f64)>,
+    pub talk_track_effects: Vec<TalkTrackEffect>,
     /// (rep_id, quarter, closed-won amount in the whole quarter), for the quarters after as_of.
     pub bookings: Vec<(String, Period, f64)>,
 }

@@ -82,7 +82,7 @@ fn lv(name: &'static str, share: f64, effect: f64) -> Level {
 impl World {
     /// The world number `id` with `n_reps` reps; `as_of` anchors hire dates.
     pub fn new(id: u64, n_reps: usize, as_of: NaiveDate, history_start: NaiveDate) -> World {
-        let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0f_1a_u64 ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0f1a_u64 ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let n = Normal::new(0.0, 1.0).expect("unit normal");
         let jitter = |rng: &mut ChaCha8Rng, x: f64, sd: f64| if id == 0 { x } else { x + sd * n.sample(rng) };
         let levels = |rng: &mut ChaCha8Rng, v: Vec<Level>| -> Vec<Level> {
@@ -435,7 +435,7 @@ impl World {
     }
 
     /// Every (context, track) advance probability, for `truth/talk_track_effects.csv`, ordered.
-    pub fn talk_track_effects(&self) -> Vec<(Stage, &'static str, &'static str, Option<Objection>, String, f64)> {
+    pub fn talk_track_effects(&self) -> Vec<super::TalkTrackEffect> {
         let mut out = Vec::new();
         let mut stages: BTreeMap<Stage, ()> = BTreeMap::new();
         for t in self.catalog.tracks() {

@@ -452,6 +452,7 @@ pub fn simulate_online(
     contexts: &[(Key, f64)],
     spec: &OnlineSpec,
 ) -> Result<Online> {
+    #[allow(clippy::type_complexity)] // local (context, weight, truth row) triples
     let ctxs: Vec<(&Key, f64, &Vec<(usize, f64)>)> =
         contexts.iter().filter_map(|(k, w)| truth.contexts.get(k).map(|c| (k, *w, c))).filter(|x| x.1 > 0.0).collect();
     if ctxs.is_empty() {

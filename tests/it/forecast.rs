@@ -357,7 +357,7 @@ fn unknown_periods_reps_and_levels_are_clear_errors() {
         "opportunity_id": "X1", "owner_id": "NOBODY", "product": "CRM Pro", "amount": 1000.0,
         "stage": "negotiation", "created_at": "2026-09-01" }))
     .unwrap();
-    let e = m.revenue_for("2026Q4", Level::Rep, &[deal.clone()]).unwrap_err().to_string();
+    let e = m.revenue_for("2026Q4", Level::Rep, std::slice::from_ref(&deal)).unwrap_err().to_string();
     assert!(e.contains("unknown rep") && e.contains("NOBODY"), "{e}");
     // A what-if with a known owner and a sure deal raises that rep's forecast by its amount.
     let mut sure = deal;

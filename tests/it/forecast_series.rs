@@ -112,7 +112,8 @@ fn a_clean_seasonal_series_is_forecast_close_to_its_known_future() {
 #[test]
 fn monthly_dates_give_the_same_forecast_as_indices_with_season_12() {
     let dir = tempfile::tempdir().unwrap();
-    let y: Vec<f64> = (0..60).map(|t| 100.0 + t as f64 + 20.0 * ((t % 12) as f64 / 12.0 * 6.283).sin()).collect();
+    let y: Vec<f64> =
+        (0..60).map(|t| 100.0 + t as f64 + 20.0 * ((t % 12) as f64 / 12.0 * std::f64::consts::TAU).sin()).collect();
     let by_index: Vec<_> = y.iter().enumerate().map(|(t, v)| ("m".into(), t.to_string(), v.to_string())).collect();
     let by_date: Vec<_> = y
         .iter()
@@ -143,6 +144,7 @@ fn beats_seasonal_naive_on_real_tourism_series_with_sensible_coverage() {
     let (cs, cp, csplit, ct, cv) = (col("series"), col("period"), col("split"), col("t"), col("value"));
     // The first 80 quarterly series (in file order), train and test parts.
     let mut names: Vec<String> = Vec::new();
+    #[allow(clippy::type_complexity)] // series -> (train, test) points, local to this test
     let mut data: std::collections::HashMap<String, (Vec<(i64, f64)>, Vec<(i64, f64)>)> = Default::default();
     for r in &rows {
         if r[cp] != "QUARTERLY" {

@@ -292,7 +292,7 @@ pub fn initial_state(spec: &Spec, y: &[f64]) -> State {
         let (a, b) = ols(&xs, &ys);
         (a, b)
     } else {
-        let kk = n.min(10).max(1);
+        let kk = n.clamp(1, 10);
         ((0..kk).map(deseason).sum::<f64>() / kk as f64, 0.0)
     };
     let level = if spec.multiplicative() && level <= 0.0 { y[0].max(1e-8) } else { level };

@@ -58,14 +58,14 @@ impl ErrorBank {
         let h = self.sum_sq.len();
         let mut out = vec![0.0; h];
         let mut last: Option<(usize, f64)> = None;
-        for j in 0..h {
+        for (j, o) in out.iter_mut().enumerate() {
             if self.count[j] >= MIN_ERRORS {
                 let s = (self.sum_sq[j] / self.count[j] as f64).sqrt();
-                out[j] = s;
+                *o = s;
                 last = Some((j, s));
             } else {
                 let (k, s) = last?;
-                out[j] = s * ((j + 1) as f64 / (k + 1) as f64).sqrt();
+                *o = s * ((j + 1) as f64 / (k + 1) as f64).sqrt();
             }
         }
         Some(out)

@@ -70,7 +70,7 @@ pub fn classical_indices(y: &[f64], m: usize, multiplicative: bool) -> Option<Ve
         sums[t % m] += d;
         counts[t % m] += 1;
     }
-    if counts.iter().any(|c| *c == 0) {
+    if counts.contains(&0) {
         return None;
     }
     let mut idx: Vec<f64> = sums.iter().zip(&counts).map(|(s, c)| s / *c as f64).collect();
