@@ -309,7 +309,11 @@ impl Discounts {
         }
         Discounts {
             overall: mean(&with.iter().map(|x| x.1).collect::<Vec<_>>()),
-            by_product: per.into_iter().filter(|(_, v)| v.len() >= MIN_DISCOUNTED).map(|(p, v)| (p, mean(&v))).collect(),
+            by_product: per
+                .into_iter()
+                .filter(|(_, v)| v.len() >= MIN_DISCOUNTED)
+                .map(|(p, v)| (p, mean(&v)))
+                .collect(),
         }
     }
 
@@ -432,7 +436,10 @@ pub fn new_business(org: &[RepInfo], won: &[Won], as_of: NaiveDate, period: Peri
     let mut p = last_complete;
     loop {
         let origin = p.start() - chrono::Duration::days(lead);
-        if origin < first + chrono::Duration::days(1) || origin > as_of || first_win > p.start() + chrono::Duration::days(7) {
+        if origin < first + chrono::Duration::days(1)
+            || origin > as_of
+            || first_win > p.start() + chrono::Duration::days(7)
+        {
             break;
         }
         periods.push((p, origin));
@@ -681,8 +688,7 @@ pub fn simulate(
         all_pool.push((c, *a));
     }
     if let Some(step) = nb.step.filter(|s| s.p50 > 0.0 && !all_pool.is_empty()) {
-        let mut factors: Vec<f64> =
-            (0..n).map(|_| (step.quantile(rng.random::<f64>()) / step.p50).max(0.0)).collect();
+        let mut factors: Vec<f64> = (0..n).map(|_| (step.quantile(rng.random::<f64>()) / step.p50).max(0.0)).collect();
         // The spread of the amount series around its median is skewed (its intervals are
         // multiplicative): around a mean, the factors must average 1 or the draws' mean drifts
         // above it (1.06× in the unit test below; more where the series saw no season).
@@ -825,13 +831,17 @@ mod tests {
         // Seen from 2026-06-30, Q3 has two past Q3s (2024, 2025): counted; seen from
         // 2024-09-30, Q4 has none (2023Q4 is left out): the series view.
         let q3 = new_business(&org, &won, d("2026-06-30"), Period::Quarter { year: 2026, quarter: 3 }).unwrap();
-        assert!(q3.mean_based && (q3.per_rep[0] - 5.0 * q3.pool.iter().map(|p| p.2).sum::<f64>() / q3.pool.len() as f64).abs() < 1e-6);
+        assert!(
+            q3.mean_based
+                && (q3.per_rep[0] - 5.0 * q3.pool.iter().map(|p| p.2).sum::<f64>() / q3.pool.len() as f64).abs() < 1e-6
+        );
         let early = new_business(&org, &won, d("2024-09-30"), Period::Quarter { year: 2024, quarter: 4 }).unwrap();
         assert!(!early.mean_based);
         assert!((early.per_rep[0] - early.step.unwrap().p50).abs() < 1e-6);
         // The draws average the expectation (the skewed company factors are scaled to a mean
         // of 1; unscaled, the mean here is 1.06 times it).
-        let close = CloseModel { remaining_days: vec![vec![10.0; GRID]; 16], win_rate: vec![0.5; 16], evidence: vec![0; 16] };
+        let close =
+            CloseModel { remaining_days: vec![vec![10.0; GRID]; 16], win_rate: vec![0.5; 16], evidence: vec![0; 16] };
         let settings = SimSettings { draws: 20_000, seed: 7 };
         let period = Period::Quarter { year: 2026, quarter: 4 };
         let (draws, nb) = simulate(&org, &won, &[], &close, d("2026-09-30"), period, settings, 1.0).unwrap();

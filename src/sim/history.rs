@@ -118,9 +118,11 @@ pub fn run(cfg: &SimConfig) -> Simulation {
 
     let world = World::new(cfg.world, cfg.reps, as_of, history_start);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ cfg.world.rotate_left(17));
-    // With a future seed, every draw about what happens after as_of comes from a second stream.
-    // The first stream then carries only the history's draws, and how many of them there are
-    // depends on the history alone: every future seed shares it.
+    // With a future seed, every draw taken once the clock is past as_of (a touch, a new lead or
+    // deal, the collection of a deal won later) comes from a second stream. The first stream
+    // then carries only the history's draws, and how many there are depends on the history
+    // alone: every future seed shares it. (The delay to a deal's first touch after as_of is
+    // drawn at the touch before, from the first stream: the next appointment is known.)
     let mut future = cfg.future_seed.map(|f| {
         ChaCha8Rng::seed_from_u64(f.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ cfg.seed.rotate_left(29) ^ cfg.world)
     });
