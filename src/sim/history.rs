@@ -126,7 +126,7 @@ pub fn run(cfg: &SimConfig) -> Simulation {
     let mut future = cfg.future_seed.map(|f| {
         ChaCha8Rng::seed_from_u64(f.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ cfg.seed.rotate_left(29) ^ cfg.world)
     });
-    let after = |at: NaiveDate| cfg.future_seed.is_some() && at > as_of;
+    let after = |at: NaiveDate| at > as_of;
     let normal = Normal::new(0.0, 1.0).expect("unit normal");
 
     // Lead arrival density over days: season × trend × weekday.
@@ -328,8 +328,8 @@ pub fn run(cfg: &SimConfig) -> Simulation {
     assemble(cfg, &world, &accounts, &leads, &deals, history_start, first_truth, last_truth)
 }
 
-/// The stream to draw from: the future's for what happens after the as-of date when there is
-/// a future seed, else the history's.
+/// The stream to draw from: the future's (when there is a future seed) for a draw taken after
+/// the as-of date, else the history's.
 fn stream<'a>(history: &'a mut ChaCha8Rng, future: &'a mut Option<ChaCha8Rng>, after: bool) -> &'a mut ChaCha8Rng {
     match future {
         Some(f) if after => f,

@@ -103,10 +103,8 @@ fn future_seeds_share_the_history_and_redraw_the_future() {
         s.truth.opportunities.iter().map(|o| (o.final_status, o.final_closed_at)).collect()
     };
     assert_ne!(ends(&a), ends(&b));
-    // Without a future seed the history is the seed's usual one (data/sample's staleness test
-    // holds it to the committed bytes); with one it is another draw of the same world.
-    let plain = leadcast::sim::simulate(&cfg(None)).unwrap();
-    assert_eq!(plain.dataset.reps, a.dataset.reps);
+    // (Without a future seed the history is the seed's usual one: data/sample's staleness test
+    // holds it to the committed bytes.)
 }
 
 #[test]
