@@ -381,8 +381,8 @@ pub struct NewBusiness {
     pub per_rep: Vec<f64>,
     /// The company-level series forecast step (P10/P50/P90) for the target period.
     pub step: Option<super::ts::Step>,
-    /// Whether `per_rep` holds means (counted by season) rather than the series' medians: the
-    /// draws' company factors are then scaled to a mean of 1.
+    /// Whether `per_rep` was counted by season (mean count × recent size) rather than taken
+    /// from the series forecast's median.
     pub mean_based: bool,
     /// Recent new deals (product, amount), per rep and pooled.
     pub pool: Vec<(usize, String, f64)>,
@@ -688,14 +688,13 @@ pub fn simulate(
         all_pool.push((c, *a));
     }
     if let Some(step) = nb.step.filter(|s| s.p50 > 0.0 && !all_pool.is_empty()) {
-        let mut factors: Vec<f64> = (0..n).map(|_| (step.quantile(rng.random::<f64>()) / step.p50).max(0.0)).collect();
-        // The spread of the amount series around its median is skewed (its intervals are
-        // multiplicative): around a mean, the factors must average 1 or the draws' mean drifts
-        // above it (1.06× in the unit test below; more where the series saw no season).
-        let mean_factor = factors.iter().sum::<f64>() / n as f64;
-        if nb.mean_based && mean_factor > 0.0 {
-            factors.iter_mut().for_each(|f| *f /= mean_factor);
-        }
+        // The company factors have a median of 1: they spread the draws around the expectation
+        // without moving their centre. The amount series' spread is skewed (its intervals are
+        // multiplicative), so the factors' mean is above 1: 1.06 in the unit test below, up to
+        // 2.4 where the series is erratic. Scaled to a mean of 1 instead, their median fell to
+        // 0.41–0.90, and the company P50 sat 2–4% below its futures' median on average
+        // (README, "How close a forecast can get").
+        let factors: Vec<f64> = (0..n).map(|_| (step.quantile(rng.random::<f64>()) / step.p50).max(0.0)).collect();
         let gamma = Gamma::new(NEW_BUSINESS_SHAPE, 1.0 / NEW_BUSINESS_SHAPE)
             .map_err(|e| Error::InvalidArgument(format!("gamma: {e}")))?;
         for (r, &mu) in nb.per_rep.iter().enumerate() {
@@ -838,15 +837,21 @@ mod tests {
         let early = new_business(&org, &won, d("2024-09-30"), Period::Quarter { year: 2024, quarter: 4 }).unwrap();
         assert!(!early.mean_based);
         assert!((early.per_rep[0] - early.step.unwrap().p50).abs() < 1e-6);
-        // The draws average the expectation (the skewed company factors are scaled to a mean
-        // of 1; unscaled, the mean here is 1.06 times it).
+        // The company factors have a median of 1 and a mean of 1.06 here. With one rep, the
+        // rep's own gamma multiplier (median 0.92 of its mean) and the Poisson counts also act
+        // on the company total, so the draws' median is somewhat below the expectation and
+        // their mean about 6% above it. Factors scaled to a mean of 1 would put both lower.
         let close =
             CloseModel { remaining_days: vec![vec![10.0; GRID]; 16], win_rate: vec![0.5; 16], evidence: vec![0; 16] };
         let settings = SimSettings { draws: 20_000, seed: 7 };
         let period = Period::Quarter { year: 2026, quarter: 4 };
         let (draws, nb) = simulate(&org, &won, &[], &close, d("2026-09-30"), period, settings, 1.0).unwrap();
-        let mean = (0..draws.n).map(|k| draws.draws.iter().map(|c| c[k]).sum::<f64>()).sum::<f64>() / draws.n as f64;
-        assert!((mean / nb.per_rep[0] - 1.0).abs() < 0.02, "draws average {mean}, expected {}", nb.per_rep[0]);
+        let mut totals: Vec<f64> = (0..draws.n).map(|k| draws.draws.iter().map(|c| c[k]).sum::<f64>()).collect();
+        totals.sort_by(f64::total_cmp);
+        let (median, mean) = (totals[draws.n / 2], totals.iter().sum::<f64>() / draws.n as f64);
+        let e = nb.per_rep[0];
+        assert!((0.85..1.0).contains(&(median / e)), "draws' median {median}, expected {e}");
+        assert!((1.03..1.10).contains(&(mean / e)), "draws' mean {mean}, expected {e}");
     }
 
     /// 30 won "suite" deals discounted 10% and 10 "addon" deals discounted 30%: an open suite
