@@ -504,6 +504,25 @@ pub fn new_business(org: &[RepInfo], won: &[Won], as_of: NaiveDate, period: Peri
     Ok(NewBusiness { series, per_rep, step, mean_based, pool, notes })
 }
 
+/// The most a draw's company factor may scale new business: four times its median. A series
+/// whose median is near zero next to its spread (a month that seldom brings new business)
+/// would otherwise give factors in the thousands, and the Poisson counts drawn from them
+/// would not finish.
+pub const NEW_BUSINESS_FACTOR_MAX: f64 = 4.0;
+
+/// `n` company factors for the new business of one period, from the amount series' forecast
+/// step: its quantile at a uniform draw over its median, in [0, [`NEW_BUSINESS_FACTOR_MAX`]].
+///
+/// The factors have a median of 1: they spread the draws around the expectation without
+/// moving their centre. The amount series' spread is skewed (its intervals are
+/// multiplicative), so the factors' mean is above 1: 1.06 in the unit test of
+/// [`new_business`], up to 2.4 where the series is erratic. Scaled to a mean of 1 instead,
+/// their median fell to 0.41–0.90, and the company P50 sat 2–4% below its futures' median on
+/// average (README, "How close a forecast can get").
+fn company_factors(step: &super::ts::Step, n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    (0..n).map(|_| (step.quantile(rng.random::<f64>()) / step.p50).clamp(0.0, NEW_BUSINESS_FACTOR_MAX)).collect()
+}
+
 /// How much of the open pipeline converts in each season of the year, relative to the average
 /// period: the open pipeline of a past period's eve, and the part of it won inside the period
 /// (a year-end push shows as a Q4 factor above 1). Learned from the history alone; the
@@ -688,13 +707,7 @@ pub fn simulate(
         all_pool.push((c, *a));
     }
     if let Some(step) = nb.step.filter(|s| s.p50 > 0.0 && !all_pool.is_empty()) {
-        // The company factors have a median of 1: they spread the draws around the expectation
-        // without moving their centre. The amount series' spread is skewed (its intervals are
-        // multiplicative), so the factors' mean is above 1: 1.06 in the unit test below, up to
-        // 2.4 where the series is erratic. Scaled to a mean of 1 instead, their median fell to
-        // 0.41–0.90, and the company P50 sat 2–4% below its futures' median on average
-        // (README, "How close a forecast can get").
-        let factors: Vec<f64> = (0..n).map(|_| (step.quantile(rng.random::<f64>()) / step.p50).max(0.0)).collect();
+        let factors = company_factors(&step, n, &mut rng);
         let gamma = Gamma::new(NEW_BUSINESS_SHAPE, 1.0 / NEW_BUSINESS_SHAPE)
             .map_err(|e| Error::InvalidArgument(format!("gamma: {e}")))?;
         for (r, &mu) in nb.per_rep.iter().enumerate() {
@@ -789,6 +802,25 @@ mod tests {
     /// quarter 5, each worth 100 except last Q4's, which were 1,000 apiece (one lucky year).
     /// From 2026-09-30, Q4 expects the mean Q4 count (30) times the last year's mean size; a
     /// quarter whose season the history covers once is forecast from the amount series.
+    #[test]
+    fn company_factors_are_centred_and_bounded() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut sorted = |step: super::super::ts::Step| {
+            let mut f = company_factors(&step, 10_001, &mut rng);
+            f.sort_by(f64::total_cmp);
+            f
+        };
+        // A skewed step: median 1, the upper side three times wider than the lower.
+        let f = sorted(super::super::ts::Step { p10: 80.0, p50: 100.0, p90: 160.0 });
+        assert!((f[5000] - 1.0).abs() < 0.01, "median {}", f[5000]);
+        assert!((f[9000] - 1.6).abs() < 0.03 && (f[1000] - 0.8).abs() < 0.01, "{} {}", f[1000], f[9000]);
+        // A median near zero beside a wide spread (a month that seldom brings new business):
+        // unbounded, the factors would reach the hundred thousands.
+        let f = sorted(super::super::ts::Step { p10: 0.0, p50: 0.01, p90: 500.0 });
+        assert!(f[10_000] <= NEW_BUSINESS_FACTOR_MAX && f[0] >= 0.0, "{} {}", f[0], f[10_000]);
+        assert!(f[4000] <= 1.0 && f[6000] >= 1.0, "the centre moved: {} {}", f[4000], f[6000]);
+    }
+
     #[test]
     fn new_business_counts_the_seasons_deals() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
