@@ -109,9 +109,9 @@ const WEIGHTS: usize = 21;
 /// How many standard errors of the origins' loss differences the series view must gain before
 /// it takes weight from the pipeline. One let a single history's series view take it all
 /// (seed 13: weight 0, P50 28% below its futures' median). Measured against 20 futures per
-/// history (`benches/forecast_noise.sh`), the P50's mean distance from their median was 9.0%
-/// with one and 7.7% with two on seeds 1–20, and 8.0% and 7.8% on seeds 21–40 (README,
-/// "How close a forecast can get").
+/// history (`benches/forecast_noise.sh`, new-business factors with a median of 1), the P50's
+/// mean distance from their median was 9.0% with one and 7.7% with two on seeds 1–20, and
+/// 8.0% and 7.8% on seeds 21–40 (README, "How close a forecast can get").
 const SE_RULE: f64 = 2.0;
 
 fn pinball(q: [f64; 3], y: f64) -> f64 {

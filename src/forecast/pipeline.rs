@@ -798,10 +798,6 @@ mod tests {
         assert_eq!((q[0], q[20], q[40]), (1.0, 2.0, 3.0));
     }
 
-    /// New business counts the season's deals: every Q4 brings 30 quick deals and every other
-    /// quarter 5, each worth 100 except last Q4's, which were 1,000 apiece (one lucky year).
-    /// From 2026-09-30, Q4 expects the mean Q4 count (30) times the last year's mean size; a
-    /// quarter whose season the history covers once is forecast from the amount series.
     #[test]
     fn company_factors_are_centred_and_bounded() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -821,6 +817,10 @@ mod tests {
         assert!(f[4000] <= 1.0 && f[6000] >= 1.0, "the centre moved: {} {}", f[4000], f[6000]);
     }
 
+    /// New business counts the season's deals: every Q4 brings 30 quick deals and every other
+    /// quarter 5, each worth 100 except last Q4's, which were 1,000 apiece (one lucky year).
+    /// From 2026-09-30, Q4 expects the mean Q4 count (30) times the last year's mean size; a
+    /// quarter whose season the history covers once is forecast from the amount series.
     #[test]
     fn new_business_counts_the_seasons_deals() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
