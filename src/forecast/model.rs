@@ -68,6 +68,10 @@ pub enum WinSource<'a> {
     Empirical,
 }
 
+fn no_growth() -> f64 {
+    1.0
+}
+
 /// The fitted forecast model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastModel {
@@ -91,6 +95,10 @@ pub struct ForecastModel {
     /// none).
     #[serde(default)]
     pub discounts: pipeline::Discounts,
+    /// The deal flow's growth per year ([`pipeline::opportunity_growth`]), carrying past
+    /// periods' new-business counts forward (absent in older models: 1).
+    #[serde(default = "no_growth")]
+    pub growth: f64,
     pub blend: Blend,
     pub settings: SimSettings,
     /// `opportunity model <version>` or `empirical stage × age win rates`.
@@ -369,6 +377,7 @@ impl ForecastModel {
             conversion: pipeline::SeasonalConversion::fit(ds, as_of),
             pipeline_factor,
             discounts,
+            growth: pipeline::opportunity_growth(ds, as_of),
             blend,
             settings: SimSettings::default(),
             win_source,
@@ -454,6 +463,7 @@ impl ForecastModel {
             period,
             self.settings,
             self.conversion.factor(period),
+            self.growth,
         )?;
         let mut notes = nb.notes;
         let w = self.blend.weight(Grain::of_period(period));
