@@ -589,10 +589,8 @@ fn mix_size(won: &[Won], periods: &[(Period, NaiveDate)], season: usize, as_of: 
         e.1 += 1;
     }
     let n: usize = mix.values().sum();
-    let size = mix
-        .iter()
-        .filter_map(|(p, &c)| sizes.get(p).map(|&(sum, k)| c as f64 / n as f64 * sum / k as f64))
-        .sum();
+    let size =
+        mix.iter().filter_map(|(p, &c)| sizes.get(p).map(|&(sum, k)| c as f64 / n as f64 * sum / k as f64)).sum();
     (size, relative_variance(&new_sizes) / new_sizes.len().max(1) as f64)
 }
 
@@ -747,6 +745,25 @@ impl Default for SimSettings {
     }
 }
 
+/// History-wide levels the simulation applies on top of the deals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Levels {
+    /// The target period's season factor on open deals' win probabilities
+    /// ([`SeasonalConversion::factor`]).
+    pub conversion: f64,
+    /// The deal flow's growth per year ([`opportunity_growth`]).
+    pub growth: f64,
+    /// The open pipeline's level uncertainty: the log-scale standard deviation of a factor on
+    /// every open deal's win probability, drawn once per draw (0: none).
+    pub pipeline_spread: f64,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        Levels { conversion: 1.0, growth: 1.0, pipeline_spread: 0.0 }
+    }
+}
+
 /// Simulates the bookings of `period` seen from `as_of`.
 #[allow(clippy::too_many_arguments)] // public API kept as is; the inputs are distinct
 pub fn simulate(
@@ -757,14 +774,13 @@ pub fn simulate(
     as_of: NaiveDate,
     period: Period,
     settings: SimSettings,
-    conversion: f64,
-    growth: f64,
+    levels: Levels,
 ) -> Result<(Draws, NewBusiness)> {
     if settings.draws == 0 {
         return Err(Error::InvalidArgument("the number of draws must be positive".into()));
     }
     let n = settings.draws;
-    let nb = new_business(org, won, as_of, period, growth)?;
+    let nb = new_business(org, won, as_of, period, levels.growth)?;
     let mut cell_of: FxHashMap<(usize, String), usize> = FxHashMap::default();
     let mut cells: Vec<(usize, String)> = Vec::new();
     let mut idx = |rep: usize, product: &str, cells: &mut Vec<(usize, String)>| -> usize {
@@ -797,19 +813,25 @@ pub fn simulate(
         seed = seed.rotate_left(7) ^ b as u64;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    // The open pipeline, deal by deal.
+    // The open pipeline, deal by deal, at a level drawn once per draw.
+    let level: Vec<f64> = if levels.pipeline_spread > 0.0 && !open.is_empty() {
+        let z = Normal::new(0.0, levels.pipeline_spread).map_err(|e| Error::InvalidArgument(format!("normal: {e}")))?;
+        (0..n).map(|_| z.sample(&mut rng).exp()).collect()
+    } else {
+        vec![1.0; n]
+    };
     let start_gap = (period.start() - as_of).num_days() as f64;
     let end_gap = (period.end_exclusive() - as_of).num_days() as f64;
     for o in open {
         let c = idx(o.rep, &o.product, &mut cells);
         let age = (as_of - o.created_at).num_days().max(0);
         let tc = cell(o.stage, age);
-        let p = (o.win_probability * conversion).clamp(0.0, 1.0);
+        let p = (o.win_probability * levels.conversion).clamp(0.0, 1.0);
         pipeline_amount[c] += o.amount;
         let booked = o.amount * o.booking_share;
         let mut hits = 0usize;
-        for slot in draws[c].iter_mut() {
-            if rng.random::<f64>() >= p {
+        for (slot, l) in draws[c].iter_mut().zip(&level) {
+            if rng.random::<f64>() >= (p * l).min(1.0) {
                 continue;
             }
             let days = close.draw_days(tc, rng.random::<f64>());
@@ -1002,8 +1024,7 @@ mod tests {
         // 2024Q3 to 2026Q2: 30 at 1,000 and 60 at 100.
         let size = (30.0 * 1000.0 + 60.0 * 100.0) / 90.0;
         assert!(q3.mean_based && (q3.per_rep[0] - 5.0 * size).abs() < 1e-6, "{} vs {}", q3.per_rep[0], 5.0 * size);
-        let early =
-            new_business(&org, &won, d("2024-09-30"), Period::Quarter { year: 2024, quarter: 4 }, 1.0).unwrap();
+        let early = new_business(&org, &won, d("2024-09-30"), Period::Quarter { year: 2024, quarter: 4 }, 1.0).unwrap();
         assert!(!early.mean_based && early.sigma.is_none());
         assert!((early.per_rep[0] - early.step.unwrap().p50).abs() < 1e-6);
         // Counted by season, the company factors spread what is not known of the expectation:
@@ -1019,13 +1040,59 @@ mod tests {
             CloseModel { remaining_days: vec![vec![10.0; GRID]; 16], win_rate: vec![0.5; 16], evidence: vec![0; 16] };
         let settings = SimSettings { draws: 20_000, seed: 7 };
         let period = Period::Quarter { year: 2026, quarter: 4 };
-        let (draws, nb) = simulate(&org, &won, &[], &close, d("2026-09-30"), period, settings, 1.0, 1.0).unwrap();
+        let (draws, nb) =
+            simulate(&org, &won, &[], &close, d("2026-09-30"), period, settings, Levels::default()).unwrap();
         let mut totals: Vec<f64> = (0..draws.n).map(|k| draws.draws.iter().map(|c| c[k]).sum::<f64>()).collect();
         totals.sort_by(f64::total_cmp);
         let (median, mean) = (totals[draws.n / 2], totals.iter().sum::<f64>() / draws.n as f64);
         let e = nb.per_rep[0];
         assert!((0.85..0.99).contains(&(median / e)), "draws' median {median}, expected {e}");
         assert!((0.99..1.02).contains(&(mean / e)), "draws' mean {mean}, expected {e}");
+    }
+
+    /// 400 open deals of 100 at 30%, all closing inside the quarter: drawn independently their
+    /// total spreads by the binomial's 7.6% (sd over mean); with a level spread of 0.2 drawn
+    /// once per draw it spreads by about √(0.076² + 0.2²) = 21%, around the same median.
+    #[test]
+    fn the_open_pipeline_level_is_drawn_once_per_draw() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let org = vec![RepInfo {
+            rep_id: "R1".into(),
+            name: "R1".into(),
+            team: "t".into(),
+            region: "r".into(),
+            hired_at: None,
+        }];
+        let open: Vec<OpenDeal> = (0..400)
+            .map(|i| OpenDeal {
+                opportunity_id: format!("O{i}"),
+                rep: 0,
+                product: "p".into(),
+                amount: 100.0,
+                stage: Stage::Negotiation,
+                created_at: d("2026-09-01"),
+                win_probability: 0.3,
+                booking_share: 1.0,
+            })
+            .collect();
+        let close =
+            CloseModel { remaining_days: vec![vec![10.0; GRID]; 16], win_rate: vec![0.5; 16], evidence: vec![0; 16] };
+        let settings = SimSettings { draws: 20_000, seed: 11 };
+        let period = Period::Quarter { year: 2026, quarter: 4 };
+        let stats = |spread: f64| {
+            let levels = Levels { pipeline_spread: spread, ..Levels::default() };
+            let (draws, _) = simulate(&org, &[], &open, &close, d("2026-09-30"), period, settings, levels).unwrap();
+            let mut t: Vec<f64> = (0..draws.n).map(|k| draws.draws.iter().map(|c| c[k]).sum::<f64>()).collect();
+            t.sort_by(f64::total_cmp);
+            let mean = t.iter().sum::<f64>() / t.len() as f64;
+            let sd = (t.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / t.len() as f64).sqrt();
+            (t[t.len() / 2], sd / mean)
+        };
+        let (median, cv) = stats(0.0);
+        assert!((median - 12_000.0).abs() <= 200.0 && (cv - 0.076).abs() < 0.005, "{median} {cv}");
+        let (wide_median, wide_cv) = stats(0.2);
+        assert!((wide_median / median - 1.0).abs() < 0.02, "{wide_median} vs {median}");
+        assert!((wide_cv - 0.215).abs() < 0.015, "{wide_cv}");
     }
 
     /// New deals were 3 of "a" to 1 of "b"; every won deal of "a" (the slow ones too) averaged
@@ -1103,7 +1170,8 @@ mod tests {
         let mut ds = Dataset::default();
         ds.opportunities.push(deal(0, d("2024-01-01")));
         ds.opportunities.extend((0..100).map(|i| deal(1 + i, d("2024-10-01") + chrono::Duration::days(3 * i as i64))));
-        ds.opportunities.extend((0..120).map(|i| deal(200 + i, d("2025-10-01") + chrono::Duration::days(3 * i as i64))));
+        ds.opportunities
+            .extend((0..120).map(|i| deal(200 + i, d("2025-10-01") + chrono::Duration::days(3 * i as i64))));
         assert!((opportunity_growth(&ds, as_of) - 1.2).abs() < 1e-9, "{}", opportunity_growth(&ds, as_of));
         // Deals after the as-of are not history.
         ds.opportunities.extend((0..500).map(|i| deal(400 + i, d("2026-10-01"))));
@@ -1113,7 +1181,9 @@ mod tests {
         assert_eq!(opportunity_growth(&ds, as_of), 1.0);
         ds.opportunities.push(deal(0, d("2024-01-01")));
         // Fewer than GROWTH_MIN_DEALS in the earlier year.
-        ds.opportunities.retain(|o| o.created_at < d("2024-10-01") || o.created_at >= d("2024-10-01") + chrono::Duration::days(3 * 60));
+        ds.opportunities.retain(|o| {
+            o.created_at < d("2024-10-01") || o.created_at >= d("2024-10-01") + chrono::Duration::days(3 * 60)
+        });
         assert_eq!(opportunity_growth(&ds, as_of), 1.0);
     }
 
