@@ -429,7 +429,7 @@ impl ForecastModel {
                     pipeline_factor = Some(k);
                     if spread > 0.0 {
                         notes.push(format!(
-                            "open-pipeline level: past quarter ends' won ÷ expected varied by {:.1}% beyond their deals' own chance; each draw scales the open deals' win probabilities by a factor of that spread",
+                            "open-pipeline level known to ±{:.1}% (the recalibration's standard error, and its variation between quarter ends beyond chance): each draw scales the open deals' win probabilities by a factor of that spread",
                             100.0 * spread
                         ));
                     }

@@ -302,14 +302,14 @@ fn rep_intervals_cover_the_simulators_truth() {
     assert!((0.5..=1.0).contains(&covered) && covered < 1.0 || rows.len() < 10, "coverage {covered}");
 }
 
-/// The company P50 against the realised bookings of the next quarter. Known gap (README,
-/// issue 4 left open): on this small world the P50 (3.41M) is 28% below the realised 4.72M,
-/// which is 2.3× the 2025Q4 and 1.5× the 2024Q4 bookings: 3.69M of it came from 80 deals open
-/// at the as-of whose true win probabilities (at creation) expected 2.12M of them by amount,
-/// three of them over 280k. One small world is a single draw; the multi-seed figures are
-/// `benches/forecast_sim.sh`'s. Run it with `cargo test -- --ignored`.
+/// The company P50 against the realised bookings of the next quarter, within 25%. On this
+/// small world the realised 4.72M is 2.3× the 2025Q4 and 1.5× the 2024Q4 bookings: 3.69M of it
+/// came from 80 deals open at the as-of whose true win probabilities (at creation) expected
+/// 2.12M of them by amount, three of them over 280k. The P50 is 4.00M (−15%; P10 3.03M, P90
+/// 5.06M); until new business grew with the deal flow (2026-12-07) it was 3.41M (−28%) and
+/// this test was ignored. One small world is a single draw: the issue's 5% is judged over many
+/// seeds by `benches/forecast_sim.sh` and `benches/forecast_noise.sh`.
 #[test]
-#[ignore = "known gap: company P50 far below the truth on small worlds (issue 4 open)"]
 fn company_p50_is_close_to_the_truth() {
     let w = quarter_end();
     let (_, truth) = read_csv(&w.data.join("truth/bookings.csv"));
