@@ -970,6 +970,11 @@ mod tests {
         assert!(f[4000] <= 1.0 && f[6000] >= 1.0, "the centre moved: {} {}", f[4000], f[6000]);
     }
 
+    /// An organisation of one rep, R1.
+    fn one_rep() -> Vec<RepInfo> {
+        vec![RepInfo { rep_id: "R1".into(), name: "R1".into(), team: "t".into(), region: "r".into(), hired_at: None }]
+    }
+
     /// New business counts the season's deals: every Q4 brings 30 quick deals and every other
     /// quarter 5, each worth 100 except last Q4's, which were 1,000 apiece (one lucky year).
     /// From 2026-09-30, Q4 expects the mean Q4 count (30, or each past Q4's count grown by 10%
@@ -978,13 +983,7 @@ mod tests {
     #[test]
     fn new_business_counts_the_seasons_deals() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let org = vec![RepInfo {
-            rep_id: "R1".into(),
-            name: "R1".into(),
-            team: "t".into(),
-            region: "r".into(),
-            hired_at: None,
-        }];
+        let org = one_rep();
         let mut won = Vec::new();
         for year in 2023..=2026 {
             for q in 0..4u32 {
@@ -1057,13 +1056,7 @@ mod tests {
     #[test]
     fn the_open_pipeline_level_is_drawn_once_per_draw() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let org = vec![RepInfo {
-            rep_id: "R1".into(),
-            name: "R1".into(),
-            team: "t".into(),
-            region: "r".into(),
-            hired_at: None,
-        }];
+        let org = one_rep();
         let open: Vec<OpenDeal> = (0..400)
             .map(|i| OpenDeal {
                 opportunity_id: format!("O{i}"),
