@@ -426,9 +426,10 @@ pub const SEASON_MEAN_MIN: usize = 2;
 /// A series of amounts is a few large deals a period: forecast from it, one lucky year's
 /// season became the next year's forecast (the seasonal naive that the rolling-origin choice
 /// usually picks on three years), and its trend and seasonal models, which the short history
-/// seldom shows to be seasonal, missed the season. The amount series still gives the spread
-/// around that expectation (the company factor of each draw) and the forecast when the season
-/// has fewer than [`SEASON_MEAN_MIN`] past periods.
+/// seldom shows to be seasonal, missed the season. The amount series still gives the forecast,
+/// and the spread around it (the company factor of each draw), when the season has fewer than
+/// [`SEASON_MEAN_MIN`] past periods; counted by season, the spread is
+/// [`new_business_spread`].
 pub fn new_business(
     org: &[RepInfo],
     won: &[Won],
@@ -498,9 +499,9 @@ pub fn new_business(
         notes.extend(f.notes.iter().map(|n| format!("new business: {n}")));
         f.steps.get(h - 1).copied()
     };
-    // The expected amount: the mean count of the same season's past periods times the recent
-    // deals' mean size, when the history covers the season at least SEASON_MEAN_MIN times; else
-    // the series forecast's median.
+    // The expected amount: the mean count of the same season's past periods (each grown to the
+    // target period) times the product-mix size, when the history covers the season at least
+    // SEASON_MEAN_MIN times; else the series forecast's median.
     let growth = if growth.is_finite() && growth > 0.0 { growth } else { 1.0 };
     let same: Vec<f64> = periods
         .iter()
@@ -627,8 +628,17 @@ pub fn new_business_spread(same: &[f64], size_var: f64) -> f64 {
 /// The most a draw's company factor may scale new business: four times its median. A series
 /// whose median is near zero next to its spread (a month that seldom brings new business)
 /// would otherwise give factors in the thousands, and the Poisson counts drawn from them
-/// would not finish.
+/// would not finish. The open pipeline's level factor is bounded by it too.
 pub const NEW_BUSINESS_FACTOR_MAX: f64 = 4.0;
+
+/// `n` factors with median 1 and log-scale standard deviation `sigma` (0 when it is not a
+/// positive finite number), at most [`NEW_BUSINESS_FACTOR_MAX`]: the per-draw levels of new
+/// business counted by season and of the open pipeline.
+fn lognormal_factors(sigma: f64, n: usize, rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
+    let sigma = if sigma.is_finite() && sigma > 0.0 { sigma } else { 0.0 };
+    let z = Normal::new(0.0, sigma).map_err(|e| Error::InvalidArgument(format!("normal: {e}")))?;
+    Ok((0..n).map(|_| z.sample(rng).exp().min(NEW_BUSINESS_FACTOR_MAX)).collect())
+}
 
 /// `n` company factors for the new business of one period, from the amount series' forecast
 /// step: its quantile at a uniform draw over its median, in [0, [`NEW_BUSINESS_FACTOR_MAX`]].
@@ -816,8 +826,7 @@ pub fn simulate(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // The open pipeline, deal by deal, at a level drawn once per draw.
     let level: Vec<f64> = if levels.pipeline_spread > 0.0 && !open.is_empty() {
-        let z = Normal::new(0.0, levels.pipeline_spread).map_err(|e| Error::InvalidArgument(format!("normal: {e}")))?;
-        (0..n).map(|_| z.sample(&mut rng).exp()).collect()
+        lognormal_factors(levels.pipeline_spread, n, &mut rng)?
     } else {
         vec![1.0; n]
     };
@@ -853,10 +862,7 @@ pub fn simulate(
     }
     let factors = match (nb.sigma, nb.step) {
         _ if all_pool.is_empty() => None,
-        (Some(sigma), _) => {
-            let z = Normal::new(0.0, sigma.max(0.0)).map_err(|e| Error::InvalidArgument(format!("normal: {e}")))?;
-            Some((0..n).map(|_| z.sample(&mut rng).exp().min(NEW_BUSINESS_FACTOR_MAX)).collect())
-        }
+        (Some(sigma), _) => Some(lognormal_factors(sigma, n, &mut rng)?),
         (None, Some(step)) if step.p50 > 0.0 => Some(company_factors(&step, n, &mut rng)),
         (None, _) => None,
     };
@@ -968,6 +974,20 @@ mod tests {
         let f = sorted(super::super::ts::Step { p10: 0.0, p50: 0.01, p90: 500.0 });
         assert!(f[10_000] <= NEW_BUSINESS_FACTOR_MAX && f[0] >= 0.0, "{} {}", f[0], f[10_000]);
         assert!(f[4000] <= 1.0 && f[6000] >= 1.0, "the centre moved: {} {}", f[4000], f[6000]);
+    }
+
+    /// A spread that is not a positive finite number gives factors of 1; a huge one stays
+    /// within the cap, with its median at 1.
+    #[test]
+    fn lognormal_factors_are_bounded_and_centred() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for bad in [f64::NAN, -1.0, 0.0, f64::INFINITY] {
+            assert!(lognormal_factors(bad, 100, &mut rng).unwrap().iter().all(|&f| f == 1.0), "{bad}");
+        }
+        let mut f = lognormal_factors(50.0, 10_001, &mut rng).unwrap();
+        f.sort_by(f64::total_cmp);
+        assert!(f[10_000] <= NEW_BUSINESS_FACTOR_MAX && f[0] >= 0.0);
+        assert!(f[4500] < 1.0 && f[5500] > 1.0, "{} {}", f[4500], f[5500]);
     }
 
     /// An organisation of one rep, R1.
