@@ -104,6 +104,10 @@ pub struct ForecastModel {
     /// periods' new-business counts forward (absent in older models: 1).
     #[serde(default = "no_growth")]
     pub growth: f64,
+    /// Each rep's share of new business, as a weight ([`pipeline::rep_flow`]; absent in older
+    /// models: the reps' recent new-business amounts share it).
+    #[serde(default)]
+    pub rep_flow: Vec<f64>,
     pub blend: Blend,
     pub settings: SimSettings,
     /// `opportunity model <version>` or `empirical stage × age win rates`.
@@ -406,6 +410,7 @@ impl ForecastModel {
             return Err(Error::InvalidArgument("the reps table has no rows: nothing to forecast".into()));
         }
         let won = bookings::won_deals(ds, &org);
+        let rep_flow = pipeline::rep_flow(ds, &org, as_of);
         let close = CloseModel::fit(ds, as_of);
         let discounts = pipeline::Discounts::fit(ds, as_of);
         let mut notes = Vec::new();
@@ -467,6 +472,7 @@ impl ForecastModel {
             pipeline_spread,
             discounts,
             growth: pipeline::opportunity_growth(ds, as_of),
+            rep_flow,
             blend,
             settings: SimSettings::default(),
             win_source,
@@ -555,6 +561,7 @@ impl ForecastModel {
                 conversion: self.conversion.factor(period),
                 growth: self.growth,
                 pipeline_spread: self.pipeline_spread,
+                rep_flow: &self.rep_flow,
             },
         )?;
         let mut notes = nb.notes;
