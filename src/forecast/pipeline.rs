@@ -829,7 +829,8 @@ impl Default for SimSettings {
     }
 }
 
-/// History-wide levels the simulation applies on top of the deals.
+/// What the history says beyond the deals themselves, applied by the simulation: the levels
+/// on the open pipeline and on new business, and the reps' shares of new business.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Levels<'a> {
     /// The target period's season factor on open deals' win probabilities
