@@ -727,11 +727,19 @@ fn company_factors(step: &super::ts::Step, n: usize, rng: &mut ChaCha8Rng) -> Ve
 }
 
 /// How much of the open pipeline converts in each season of the year, relative to the average
-/// period: the open pipeline of a past period's eve, and the part of it won inside the period
+/// period: the deals open on a past period's eve, and the share of them won inside the period
 /// (a year-end push shows as a Q4 factor above 1). Learned from the history alone; the
 /// simulation multiplies every open deal's win probability by its target period's factor,
 /// so the per-deal probabilities (the opportunity model's, which has no notion of the calendar
 /// beyond a month feature) keep their ranking and the level follows the season.
+///
+/// The share is counted in deals, not amounts. Weighted by amount, a few large deals won or
+/// not in one of the two or three past periods of a season moved the factor: on 20 simulated
+/// histories (the same laws, other noise) the Q4 factor ran 1.00–1.21 (sd 0.059) and, with it,
+/// the open pipeline's expected Q4 wins against the mean of 10 futures each (sd 9.4% across
+/// the histories; 5.8% without any factor, but 8% low). Counted, the factor is 1.08–1.15 (sd
+/// 0.018) around the same mean, and the open pipeline's error sd 7.3% (README, "Seasonal
+/// conversion counted in deals").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeasonalConversion {
     /// Per quarter of the year (Q1..Q4), empty when the history is too short.
@@ -769,7 +777,8 @@ fn season_index(p: Period) -> usize {
 }
 
 /// Per season, (mean ratio of the season's periods + prior) / overall mean ratio, in
-/// [0.5, 2]; empty unless every season has at least one complete period of history.
+/// [0.5, 2], a period's ratio being the deals open on its eve that were won inside it over
+/// those open deals; empty unless every season has at least one complete period of history.
 fn season_factors(ds: &Dataset, as_of: NaiveDate, grain: Grain) -> Vec<f64> {
     let Some(first) = ds.opportunities.iter().map(|o| o.created_at).min() else { return Vec::new() };
     // The pipeline needs time to fill: origins from one quarter after the first deal.
@@ -786,9 +795,9 @@ fn season_factors(ds: &Dataset, as_of: NaiveDate, grain: Grain) -> Vec<f64> {
             if o.created_at > origin || o.closed_at.is_some_and(|c| c <= origin) || !o.amount.is_finite() {
                 continue;
             }
-            open += o.amount;
+            open += 1.0;
             if o.status == Status::Won && o.closed_at.is_some_and(|c| p.contains(c)) {
-                won += o.amount;
+                won += 1.0;
             }
         }
         if open > 0.0 {
@@ -1472,5 +1481,13 @@ mod tests {
         // Months: a month without its own history gives no factors at all, never a guess.
         assert!(c.month.is_empty() || c.month.len() == 12);
         assert_eq!(SeasonalConversion::default().factor(Period::quarter_of(d("2026-12-01"))), 1.0);
+        // Counted in deals: one large win in a past Q2 does not make Q2 a season of its own.
+        let big = ds
+            .opportunities
+            .iter_mut()
+            .find(|o| o.status == Status::Won && o.closed_at.is_some_and(|c| chrono::Datelike::month(&c) == 4))
+            .unwrap();
+        big.amount = 2000.0;
+        assert_eq!(SeasonalConversion::fit(&ds, d("2026-09-30")), c);
     }
 }
