@@ -565,6 +565,9 @@ impl ForecastModel {
             },
         )?;
         let mut notes = nb.notes;
+        if !open.is_empty() {
+            notes.extend(self.conversion.note(period));
+        }
         let w = self.blend.weight(Grain::of_period(period));
         let mut method = format!("pipeline-mc ({})", self.win_source);
         if w < 1.0 {

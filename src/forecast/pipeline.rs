@@ -767,6 +767,26 @@ impl SeasonalConversion {
         };
         v.get(i).copied().unwrap_or(1.0)
     }
+
+    /// What the factor does to `period`, for the forecast's notes; `None` when it is 1 to two
+    /// decimals.
+    pub fn note(&self, period: Period) -> Option<String> {
+        let f = self.factor(period);
+        if (f - 1.0).abs() < 0.005 {
+            return None;
+        }
+        let (season, grain) = match period {
+            Period::Quarter { quarter, .. } => (format!("Q{quarter}"), "quarter"),
+            Period::Month { month, .. } => (
+                chrono::Month::try_from(month).map_or_else(|_| format!("month {month}"), |m| m.name().to_string()),
+                "month",
+            ),
+        };
+        Some(format!(
+            "open pipeline: win probabilities × {f:.2} for {season}: of the deals open on the eve of past {season}s, \
+             {f:.2}× the average {grain}'s share was won inside them (seasonal conversion)"
+        ))
+    }
 }
 
 fn season_index(p: Period) -> usize {
@@ -1472,6 +1492,9 @@ mod tests {
         }
         let c = SeasonalConversion::fit(&ds, d("2026-09-30"));
         assert_eq!(c.quarter.len(), 4);
+        let note = c.note(Period::quarter_of(d("2026-12-01"))).unwrap();
+        assert!(note.contains(&format!("× {:.2} for Q4", c.quarter[3])), "{note}");
+        assert_eq!(SeasonalConversion::default().note(Period::quarter_of(d("2026-12-01"))), None);
         // Ratios: Q4 0.4 (2 periods), others 0.2 (2–3 periods); mean ≈ 0.244. Q4 shrunk by
         // one pseudo-period at the mean: (0.8 + 0.244) / 3 / 0.244 ≈ 1.43.
         let q4 = c.factor(Period::quarter_of(d("2026-12-01")));
