@@ -129,6 +129,18 @@ pub fn forecast_with(y: &[f64], opts: &Options) -> Result<SeriesForecast> {
         let s = Step { p10: y[0], p50: y[0], p90: y[0] };
         return Ok(SeriesForecast { method: "constant".into(), steps: vec![s; h], notes });
     }
+    if let Some(scale) = extreme_scale(lo, hi) {
+        // Fitted at a power-of-two scale, which is exact in floating point: squared errors of
+        // values near 1e300 overflow (the spread came out 0) and of values near 1e-300 vanish.
+        let scaled: Vec<f64> = y.iter().map(|v| v * scale).collect();
+        let mut f = forecast_with(&scaled, opts)?;
+        for s in &mut f.steps {
+            for v in [&mut s.p10, &mut s.p50, &mut s.p90] {
+                *v = (*v / scale).clamp(f64::MIN, f64::MAX);
+            }
+        }
+        return Ok(f);
+    }
     if m > 1 && n < 2 * m {
         notes.push(format!(
             "{n} observations are too few for season {m} (at least {} needed): forecast without seasonality",
@@ -159,6 +171,17 @@ pub fn forecast_with(y: &[f64], opts: &Options) -> Result<SeriesForecast> {
         return Ok(naive_forecast(y, m, h, notes, opts.widen));
     }
     Ok(SeriesForecast { method: sel.name, steps, notes })
+}
+
+/// A power of two that brings a series whose largest magnitude lies outside [1e-100, 1e100]
+/// to about 1; `None` for any other series (left as it is, bit for bit).
+fn extreme_scale(lo: f64, hi: f64) -> Option<f64> {
+    let top = lo.abs().max(hi.abs());
+    if (1e-100..=1e100).contains(&top) || top == 0.0 || !top.is_finite() {
+        return None;
+    }
+    // 2^k for k in [-1022, 1023] is a normal number; a series' exponent stays inside that.
+    Some(2f64.powi((-top.log2().round() as i32).clamp(-1022, 1023)))
 }
 
 /// Seasons of data from which a seasonal series is forecast by the fixed combination.
@@ -273,6 +296,30 @@ pub fn normal_quantile(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn series_near_the_ends_of_the_float_range_keep_their_spread() {
+        let base: Vec<f64> =
+            (0..40).map(|i| 100.0 + 10.0 * (i % 4) as f64 + 5.0 * (i as f64 * 0.7).sin() + i as f64).collect();
+        let f = forecast(&base, 8, 4).unwrap();
+        for k in [1e300, 1e-300] {
+            let y: Vec<f64> = base.iter().map(|v| v * k).collect();
+            let g = forecast(&y, 8, 4).unwrap();
+            assert_eq!(g.method, f.method);
+            // The same fit up to the optimiser's stopping tolerance (the series at scale 1 and
+            // at about 1/150 differ by some 1e-5 in relative terms).
+            for (a, b) in f.steps.iter().zip(&g.steps) {
+                assert!(b.p10 < b.p50 && b.p50 < b.p90, "×{k:e}: {b:?}");
+                assert!((b.p50 / k / a.p50 - 1.0).abs() < 1e-3, "×{k:e}: {b:?} against {a:?}");
+                let width = |s: &Step| (s.p90 - s.p10) / s.p50;
+                assert!((width(b) / width(a) - 1.0).abs() < 1e-3, "×{k:e}: {b:?} against {a:?}");
+            }
+        }
+        // Ordinary magnitudes are not rescaled.
+        assert_eq!(extreme_scale(-5e99, 3.0), None);
+        assert_eq!(extreme_scale(1e-99, 1e-99), None);
+        assert_eq!(extreme_scale(0.0, 0.0), None);
+    }
 
     #[test]
     fn seasonal_naive_repeats_the_last_season_and_widens() {
