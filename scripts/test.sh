@@ -20,11 +20,14 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >&2
 fi
 
-# Python for the notebooks' headless run (nbclient and what the notebooks import, from PyPI).
-if [ ! -x target/nb-venv/bin/python ] || ! target/nb-venv/bin/python -c "import nbclient, ipykernel, pandas, matplotlib" 2>/dev/null; then
-  echo "installing the notebook runner into target/nb-venv (pip)" >&2
+# Python for the notebooks' headless run (nbclient and what the notebooks import) and for the
+# OpenAPI conformance run (schemathesis, pinned: its checks change between releases), from PyPI.
+SCHEMATHESIS=schemathesis==4.32.5
+if [ ! -x target/nb-venv/bin/python ] || ! target/nb-venv/bin/python -c "import nbclient, ipykernel, pandas, matplotlib" 2>/dev/null \
+  || [ "$(target/nb-venv/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version ${SCHEMATHESIS##*==}" ]; then
+  echo "installing the notebook runner and schemathesis into target/nb-venv (pip)" >&2
   python3 -m venv target/nb-venv >&2 || { apt-get install -y -qq python3-venv >&2 && python3 -m venv target/nb-venv >&2; }
-  target/nb-venv/bin/pip install -q nbclient nbformat ipykernel pandas matplotlib >&2
+  target/nb-venv/bin/pip install -q nbclient nbformat ipykernel pandas matplotlib "$SCHEMATHESIS" >&2
 fi
 
 # A real PostgreSQL for the server tests (LEADCAST_TEST_PG); each test makes its own database.

@@ -116,7 +116,7 @@ pub struct ForecastModel {
 }
 
 /// One group's revenue forecast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevenueRow {
     pub key: String,
     pub closed_to_date: f64,
@@ -131,9 +131,10 @@ pub struct RevenueRow {
 }
 
 /// A revenue forecast for one period, broken down by a level.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevenueForecast {
     pub period: String,
+    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     pub level: Level,
     pub rows: Vec<RevenueRow>,
@@ -144,7 +145,7 @@ pub struct RevenueForecast {
 }
 
 /// One group's quota forecast. Ratios are `null` when the group has no quota.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaRow {
     pub key: String,
     pub quota: Option<f64>,
@@ -165,9 +166,10 @@ pub struct QuotaRow {
     pub coverage: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaForecast {
     pub period: String,
+    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     pub level: Level,
     pub rows: Vec<QuotaRow>,
@@ -175,7 +177,7 @@ pub struct QuotaForecast {
 }
 
 /// One unit of a quota plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanRow {
     pub level: Level,
     pub key: String,
@@ -188,9 +190,10 @@ pub struct PlanRow {
     pub p_attain: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaPlan {
     pub period: String,
+    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     pub target: f64,
     pub capacity: f64,
@@ -202,21 +205,26 @@ pub struct QuotaPlan {
 }
 
 /// An open deal sent by a client for a what-if forecast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OpenOpportunity {
     pub opportunity_id: String,
+    /// A rep the model knows.
     pub owner_id: String,
     pub product: String,
+    #[schema(exclusive_minimum = 0)]
     pub amount: f64,
     #[serde(with = "super::wire::stage")]
     pub stage: Stage,
+    #[schema(value_type = String, format = Date)]
     pub created_at: NaiveDate,
     /// When absent, the empirical win rate of the stage and age.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1)]
     pub win_probability: Option<f64>,
     /// The discount already agreed, in percent; when absent (not negotiated yet) the won deals'
     /// mean discount is expected, as for the saved pipeline.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub discount_pct: Option<f64>,
 }
 

@@ -13,14 +13,14 @@ use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// Optional floor and cap of the quota of every unit of a level (amounts).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Bound {
     pub floor: Option<f64>,
     pub cap: Option<f64>,
 }
 
 /// Bounds per level.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanLimits {
     #[serde(default)]
     pub region: Bound,

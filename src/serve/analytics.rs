@@ -4,10 +4,11 @@
 
 use super::auth::Role;
 use super::error::ApiError;
+use super::error::Query;
 use super::state::AppState;
 use crate::analytics::{Analytics, GroupBy, SortSpec, sort_rows};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -120,11 +121,11 @@ mod erased {
 }
 
 macro_rules! route {
-    ($name:ident, $kind:literal, $path:literal, $what:literal) => {
+    ($name:ident, $kind:literal, $path:literal, $body:ty, $what:literal) => {
         #[doc = $what]
         #[utoipa::path(get, path = $path, tag = "analytics", params(AnalyticsQuery),
             responses(
-                (status = 200, description = $what, body = Object),
+                (status = 200, description = $what, body = $body),
                 (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
                 (status = 404, description = "A period outside the data", body = super::error::ErrorBody),
                 (status = 422, description = "A malformed period, an unknown grouping or sort column", body = super::error::ErrorBody),
@@ -140,35 +141,41 @@ route!(
     funnel,
     "funnel",
     "/v1/analytics/funnel",
+    crate::analytics::Funnel,
     "Stage-to-stage conversion and median days in stage, overall or by source, team or rep"
 );
 route!(
     channels,
     "channels",
     "/v1/analytics/channels",
+    crate::analytics::Channels,
     "Channel effectiveness per lead source: leads, conversion, won revenue per lead, average deal, time to close"
 );
 route!(
     teams,
     "teams",
     "/v1/analytics/teams",
+    crate::analytics::TeamEfficiency,
     "Team efficiency per team and rep: bookings, win rate, cycle time, pipeline coverage, attainment"
 );
 route!(
     scorecard,
     "scorecard",
     "/v1/analytics/scorecard",
+    crate::analytics::Scorecard,
     "The rep scorecard (绩效考核表) with the team median beside each figure"
 );
 route!(
     tiers,
     "tiers",
     "/v1/analytics/tiers",
+    crate::analytics::Tiers,
     "ABC customer tiers by cumulative revenue share, RFM scores and segments per account"
 );
 route!(
     collections,
     "collections",
     "/v1/analytics/collections",
+    crate::analytics::Collections,
     "Receivables ageing, overdue amount, DSO and collection rate per team (when payments exist)"
 );

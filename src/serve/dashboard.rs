@@ -9,12 +9,13 @@
 
 use super::auth::Role;
 use super::error::ApiError;
+use super::error::Query;
 use super::state::AppState;
 use super::svg;
 use crate::domain::Dataset;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};

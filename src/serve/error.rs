@@ -128,6 +128,21 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
+/// Query parameters, with a malformed query string (a repeated parameter, say) answered in the
+/// API's error shape — 400 `malformed_query` — rather than axum's plain text.
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(r) => Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", r.body_text())),
+        }
+    }
+}
+
 /// The bytes of a JSON request body (content type and size checked), for handlers that read
 /// them with a typed fast path before falling back to [`parse`].
 pub struct JsonBytes(pub axum::body::Bytes);
@@ -235,6 +250,10 @@ impl<'a> Fields<'a> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Number(n)) if n.as_u64().is_some() => Ok(Some(n.as_u64().unwrap_or(0) as usize)),
+            // JSON has one number type: 3.0 is the integer 3 (as JSON Schema counts it).
+            Some(Value::Number(n)) if n.as_f64().is_some_and(|x| x >= 0.0 && x.fract() == 0.0 && x < 2f64.powi(53)) => {
+                Ok(n.as_f64().map(|x| x as usize))
+            }
             Some(_) => {
                 Err(ApiError::field(self.path_of(key), format!("{} must be a non-negative integer", self.path_of(key))))
             }

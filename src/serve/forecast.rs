@@ -3,6 +3,7 @@
 //! (`spawn_blocking`), so a forecast never stalls the scoring requests beside it.
 
 use super::auth::Role;
+use super::error::Query;
 use super::error::{ApiError, Body, Fields};
 use super::models::Served;
 use super::state::AppState;
@@ -11,7 +12,7 @@ use crate::forecast::bookings::Level;
 use crate::forecast::model::{ForecastModel, OpenOpportunity, QuotaForecast, QuotaPlan, RevenueForecast};
 use crate::forecast::plan::{Bound, PlanLimits};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -75,7 +76,7 @@ pub struct RevenueQuery {
 /// The saved pipeline's revenue forecast for a period.
 #[utoipa::path(get, path = "/v1/forecasts/revenue", tag = "forecasts", params(RevenueQuery),
     responses(
-        (status = 200, description = "Per group: closed to date, P10/P50/P90, mean, method; and the company's distribution (percentiles 1–99)", body = Object,
+        (status = 200, description = "Per group: closed to date, P10/P50/P90, mean, method; and the company's distribution (percentiles 1–99)", body = RevenueForecast,
             example = json!({"period": "2026Q4", "as_of": "2026-09-30", "level": "region", "rows": [{"key": "east", "closed_to_date": 0.0, "p10": 1.9e6, "p50": 2.3e6, "p90": 2.8e6, "mean": 2.35e6, "pipeline": 3.1e6, "method": "pipeline Monte Carlo + AutoETS blend"}]})),
         (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
         (status = 404, description = "A period the model cannot forecast, or an unknown key", body = super::error::ErrorBody),
@@ -98,13 +99,14 @@ pub async fn revenue(
 
 /// A what-if: the revenue forecast with the open pipeline sent in the body.
 #[utoipa::path(post, path = "/v1/forecasts/revenue", tag = "forecasts",
-    request_body(content = Object, description = "period, by, and open: the open opportunities (opportunity_id, owner_id, product, amount, stage, created_at, optional win_probability, optional discount_pct: without it a deal is expected to get the won deals' mean discount when the history records discounts)",
+    request_body(content = super::openapi::WhatIfRequest,
         example = json!({"period": "2026Q4", "by": "team", "open": [{"opportunity_id": "O-1", "owner_id": "R001", "product": "suite", "amount": 48000, "stage": "negotiation", "created_at": "2026-08-01", "win_probability": 0.45}]})),
     responses(
-        (status = 200, description = "As GET, for this pipeline", body = Object),
+        (status = 200, description = "As GET, for this pipeline", body = RevenueForecast),
         (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
-        (status = 404, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
-        (status = 422, description = "A field of the wrong type (its path), an unknown owner or stage", body = super::error::ErrorBody),
+        (status = 413, body = super::error::ErrorBody),
+        (status = 404, description = "A period the model cannot forecast, or an owner who is not a rep the model knows", body = super::error::ErrorBody),
+        (status = 422, description = "A field of the wrong type or out of range (its path)", body = super::error::ErrorBody),
         (status = 503, body = super::error::ErrorBody)),
     security(("api_key" = [])))]
 pub async fn revenue_what_if(
@@ -151,6 +153,20 @@ pub async fn revenue_what_if(
             .map_err(|e| ApiError::field(format!("open[{i}]"), format!("open[{i}]: {e}")))?;
         open.push(parsed);
     }
+    // An owner the model does not know is an unknown entity (404), named with its path.
+    if let Some(i) = open.iter().position(|o| !s.model.org.iter().any(|r| r.rep_id == o.owner_id)) {
+        let unknown: Vec<&str> = open
+            .iter()
+            .map(|o| o.owner_id.as_str())
+            .filter(|id| !s.model.org.iter().any(|r| r.rep_id == *id))
+            .collect();
+        return Err(ApiError::not_found(format!(
+            "unknown rep(s) as owner: {} (the model knows {} reps)",
+            unknown.join(", "),
+            s.model.org.len()
+        ))
+        .with_details(json!({"path": format!("open[{i}].owner_id")})));
+    }
     let f = blocking(move || s.model.revenue_for(&p, by, &open).map_err(library)).await?;
     Ok(Json(f))
 }
@@ -169,7 +185,7 @@ pub struct QuotaQuery {
 /// needed, per rep, team or region (roll-ups sum the same draws).
 #[utoipa::path(get, path = "/v1/forecasts/quota", tag = "forecasts", params(QuotaQuery),
     responses(
-        (status = 200, body = Object, example = json!({"period": "2026Q4", "as_of": "2026-09-30", "level": "team", "rows": [{"key": "east-1", "quota": 1200000, "closed_to_date": 310000, "p10": 880000, "p50": 1090000, "p90": 1310000, "expected_attainment": 0.91, "p_attain": 0.27, "gap": 110000, "coverage_needed": 2.4}]})),
+        (status = 200, body = QuotaForecast, example = json!({"period": "2026Q4", "as_of": "2026-09-30", "level": "team", "rows": [{"key": "east-1", "quota": 1200000, "closed_to_date": 310000, "p10": 880000, "p50": 1090000, "p90": 1310000, "expected_attainment": 0.91, "p_attain": 0.27, "gap": 110000, "coverage_needed": 2.4}]})),
         (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
         (status = 404, description = "Unknown period or key (rep, team, region)", body = super::error::ErrorBody),
         (status = 422, body = super::error::ErrorBody), (status = 503, body = super::error::ErrorBody)),
@@ -204,10 +220,10 @@ fn bound(f: &Fields, key: &str) -> Result<Bound, ApiError> {
 /// Splits a company target into region → team → rep quotas in proportion to forecast
 /// capacity, within optional floors and caps per level; each unit's planned P(attain).
 #[utoipa::path(post, path = "/v1/quotas/plan", tag = "forecasts",
-    request_body(content = Object, description = "period, target (> 0), and optional limits: {region|team|rep: {floor, cap}}",
-        example = json!({"period": "2026Q4", "target": 9000000, "limits": {"rep": {"floor": 100000, "cap": 600000}}})),
+    request_body(content = super::openapi::PlanRequest,
+        example = json!({"period": "2026Q4", "target": 9000000, "limits": {"rep": {"floor": 50000, "cap": 600000}}})),
     responses(
-        (status = 200, description = "target, capacity, P(company attains), and rows: level, key, parent, capacity, quota, p_attain", body = Object),
+        (status = 200, description = "target, capacity, P(company attains), and rows: level, key, parent, capacity, quota, p_attain", body = QuotaPlan),
         (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
         (status = 404, body = super::error::ErrorBody),
         (status = 422, description = "A bad target or limits (a floor above its cap, floors that exceed the target)", body = super::error::ErrorBody),

@@ -18,6 +18,7 @@ pub mod error;
 mod forecast;
 mod guard;
 pub mod models;
+mod openapi;
 mod scoring;
 pub mod state;
 pub mod store;
@@ -47,6 +48,7 @@ use tokio::sync::mpsc;
 use utoipa::OpenApi;
 
 pub use self::config::{Config, Flags};
+use self::openapi::Contract;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -75,7 +77,7 @@ pub use self::config::{Config, Flags};
         analytics::collections,
     ),
     components(schemas(ErrorBody, KindStatus, ModelsList, ModelInfo, Reloaded)),
-    modifiers(&Security),
+    modifiers(&Security, &Contract),
     tags(
         (name = "scoring", description = "Lead and opportunity scores"),
         (name = "talk tracks", description = "Next-best talk track (话术) and outcome feedback"),

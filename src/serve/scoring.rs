@@ -153,10 +153,16 @@ fn items<'a>(body: &'a Value, list: &str, one: &str, max: usize) -> Result<(Vec<
 pub struct FactorOut {
     pub feature: String,
     /// The input value, as a number when it is one.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = factor_value)]
     pub value: Value,
     /// Signed impact on the log-odds (exact for the linear model, SHAP values for trees).
     pub impact: f64,
+}
+
+/// A string or a number.
+fn factor_value() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Number])).build()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -206,7 +212,7 @@ fn predict(s: &Served<ScoringModel>, table: &Table, explain: bool) -> Result<Vec
 
 /// Scores one lead or a batch.
 #[utoipa::path(post, path = "/v1/leads/score", tag = "scoring",
-    request_body(content = Object, description = "`{\"leads\": [lead, …], \"explain\": true}` or `{\"lead\": {…}}`; a lead holds the contract's lead fields (source, industry, company_size, region, persona, owner_id, product_interest, email_opens, web_visits, calls, meetings, created_at), any missing", example = json!({"leads": [{"lead_id": "L-1", "source": "referral", "industry": "manufacturing", "company_size": "201-1000", "region": "east", "persona": "finance", "email_opens": 4, "web_visits": 2, "calls": 1, "meetings": 0}], "explain": true})),
+    request_body(content = super::openapi::LeadsRequest, example = json!({"leads": [{"lead_id": "L-1", "source": "referral", "industry": "manufacturing", "company_size": "201-1000", "region": "east", "persona": "finance", "email_opens": 4, "web_visits": 2, "calls": 1, "meetings": 0}], "explain": true})),
     responses(
         (status = 200, description = "One result per lead, in order", body = LeadScores),
         (status = 400, description = "Malformed JSON", body = super::error::ErrorBody),
@@ -297,7 +303,9 @@ pub struct OpportunityScores<'a> {
 fn derive_opportunity(f: &Fields, out: &mut Vec<(String, String)>) -> Result<(), ApiError> {
     let date = |k: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
         match f.opt_str(k)? {
+            // A placeholder such as "" or "NA" means missing, as in any other field.
             None => Ok(None),
+            Some(s) if is_missing(s) => Ok(None),
             Some(s) => parse_date(s.trim()).map(Some).map_err(|_| {
                 ApiError::field(f.path_of(k), format!("{} must be an ISO date (YYYY-MM-DD)", f.path_of(k)))
             }),
@@ -328,7 +336,7 @@ fn quarter_of(s: &str) -> Option<String> {
 
 /// Scores open opportunities: win probability, expected close period, risk factors.
 #[utoipa::path(post, path = "/v1/opportunities/score", tag = "scoring",
-    request_body(content = Object, description = "`{\"opportunities\": [..]}` or `{\"opportunity\": {..}}`. Fields: the model's snapshot features (stage, amount, discount_pct, product, industry, owner_id, lead_source, company_size, persona, activities, advanced, no_change, objections, owner_win_rate, owner_closed_deals) and dates it derives ages from: created_at, stage_entered_at, last_activity_at, expected_close, as_of (default today)", example = json!({"opportunities": [{"opportunity_id": "O-1", "stage": "negotiation", "amount": 48000, "discount_pct": 5, "product": "suite", "industry": "manufacturing", "owner_id": "R001", "created_at": "2026-08-01", "stage_entered_at": "2026-09-10", "expected_close": "2026-11-15", "activities": 6, "as_of": "2026-09-30"}]})),
+    request_body(content = super::openapi::OpportunitiesRequest, example = json!({"opportunities": [{"opportunity_id": "O-1", "stage": "negotiation", "amount": 48000, "discount_pct": 5, "product": "suite", "industry": "manufacturing", "owner_id": "R001", "created_at": "2026-08-01", "stage_entered_at": "2026-09-10", "expected_close": "2026-11-15", "activities": 6, "as_of": "2026-09-30"}]})),
     responses(
         (status = 200, description = "One result per opportunity", body = OpportunityScores),
         (status = 400, description = "Malformed JSON", body = super::error::ErrorBody),

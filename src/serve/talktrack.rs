@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use rand::SeedableRng;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::{Mutex, RwLock};
@@ -143,10 +143,10 @@ fn live(st: &AppState) -> Result<std::sync::Arc<Live>, ApiError> {
 
 /// Ranked talk tracks for a context, with a `decision_id` to report the outcome against.
 #[utoipa::path(post, path = "/v1/talk-tracks/recommend", tag = "talk tracks",
-    request_body(content = Object, description = "stage (required: lead, discovery, qualification, negotiation, contract, collection), persona, industry, objection, language (zh|en, default zh), k (1–20, default 3), exploration (0 = always the best estimate; default from the configuration)",
+    request_body(content = super::openapi::RecommendRequest,
         example = json!({"stage": "negotiation", "persona": "finance", "industry": "manufacturing", "objection": "price", "language": "zh", "k": 3})),
     responses(
-        (status = 200, description = "decision_id, context_used (unknown persona/industry/objection fall back to the broader context and are listed in fallbacks), recommendations: talk_track_id, title, script, language, expected_advance, interval, uplift, evidence, why", body = Object,
+        (status = 200, description = "decision_id, context_used (unknown persona/industry/objection fall back to the broader context and are listed in fallbacks), recommendations: talk_track_id, title, script, language, expected_advance, interval, uplift, evidence, why", body = Recommended,
             example = json!({"decision_id": "d-7f3a…", "context_used": {"stage": "negotiation", "persona": "finance", "industry": "manufacturing", "objection": "price"}, "fallbacks": [], "recommendations": [{"rank": 1, "talk_track_id": "NEG-PRICE-02", "title": "…", "script": "…", "language": "zh", "expected_advance": 0.41, "interval": [0.36, 0.47], "uplift": 0.09, "evidence": 812, "why": "…"}]})),
         (status = 401, description = "No or invalid API key", body = super::error::ErrorBody),
         (status = 403, description = "Wrong role", body = super::error::ErrorBody),
@@ -158,7 +158,7 @@ pub async fn recommend(
     State(st): State<AppState>,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Recommended>, ApiError> {
     st.keys.check(&headers, Role::Scorer)?;
     let live = live(&st)?;
     let f = Fields::of(&body, "")?;
@@ -200,20 +200,37 @@ pub async fn recommend(
             format!("the decision could not be stored: {e}"),
         )
     })?;
-    let mut v = serde_json::to_value(&recs).map_err(|e| ApiError::internal(e.to_string()))?;
-    if let Some(o) = v.as_object_mut() {
-        o.remove("decision");
-        o.insert("model".into(), json!({"kind": "talktrack", "version": live.version}));
-    }
-    Ok(Json(v))
+    Ok(Json(Recommended {
+        decision_id: recs.decision_id,
+        context_used: recs.context_used,
+        fallbacks: recs.fallbacks,
+        baseline: recs.baseline,
+        recommendations: recs.recommendations,
+        model: super::ModelInfo { kind: "talktrack".into(), version: live.version.clone() },
+    }))
+}
+
+/// The answer to a recommendation request.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Recommended {
+    /// Report the outcome against this (`POST /v1/talk-tracks/feedback`).
+    pub decision_id: String,
+    /// The context answered: values the model does not know are left out.
+    pub context_used: Context,
+    /// The values of the request not used as given.
+    pub fallbacks: Vec<crate::talktrack::recommend::Fallback>,
+    /// What the logged mix of tracks achieves in this context.
+    pub baseline: f64,
+    pub recommendations: Vec<crate::talktrack::recommend::Recommendation>,
+    pub model: super::ModelInfo,
 }
 
 /// Records the outcome of a talk track: for a `decision_id`, or for a bare context + track.
 #[utoipa::path(post, path = "/v1/talk-tracks/feedback", tag = "talk tracks",
-    request_body(content = Object, description = "decision_id (from recommend) with talk_track_id (default: the track chosen) and outcome (advanced, no_change, lost); or, without a decision, stage, persona, industry, objection, talk_track_id and outcome",
+    request_body(content = super::openapi::FeedbackRequest,
         example = json!({"decision_id": "d-7f3a…", "talk_track_id": "NEG-PRICE-02", "outcome": "advanced"})),
     responses(
-        (status = 202, description = "Stored (committed) and applied", body = Object, example = json!({"stored": true, "feedback_id": 42})),
+        (status = 202, description = "Stored (committed) and applied", body = super::openapi::FeedbackStored, example = json!({"stored": true, "feedback_id": 42})),
         (status = 401, description = "No or invalid API key", body = super::error::ErrorBody),
         (status = 403, description = "Wrong role", body = super::error::ErrorBody),
         (status = 404, description = "Unknown decision_id; nothing stored", body = super::error::ErrorBody),
@@ -225,7 +242,7 @@ pub async fn feedback(
     State(st): State<AppState>,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<super::openapi::FeedbackStored>), ApiError> {
     st.keys.check(&headers, Role::Scorer)?;
     let live = live(&st)?;
     let f = Fields::of(&body, "")?;
@@ -302,5 +319,5 @@ pub async fn feedback(
     })?;
     live.apply(&[(id, row)]);
     metrics::counter!("leadcast_talktrack_feedback_total", "outcome" => fb.outcome.as_str()).increment(1);
-    Ok((StatusCode::ACCEPTED, Json(json!({"stored": true, "feedback_id": id}))))
+    Ok((StatusCode::ACCEPTED, Json(super::openapi::FeedbackStored { stored: true, feedback_id: id })))
 }

@@ -110,8 +110,9 @@ impl Default for Strengths {
 }
 
 /// Which level of the hierarchy a posterior comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = EstimateLevel)]
 pub enum Level {
     /// The track over every persona and industry.
     Track,

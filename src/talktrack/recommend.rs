@@ -39,7 +39,7 @@ pub struct ContextIn {
 
 /// A context the model answers for: a stage it has tracks for, and only personas,
 /// industries and objections it knows (the others are `None`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Context {
     #[serde(with = "wire::stage")]
     pub stage: Stage,
@@ -50,7 +50,7 @@ pub struct Context {
 }
 
 /// A value of the context that was not used as given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fallback {
     /// `persona`, `industry` or `objection`.
     pub field: String,
@@ -123,7 +123,7 @@ impl TalkTrackModel {
 }
 
 /// The language of titles, scripts and explanations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Zh,
@@ -210,7 +210,7 @@ pub struct Decision {
 }
 
 /// One ranked track.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recommendation {
     pub rank: usize,
     pub talk_track_id: String,

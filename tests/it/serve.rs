@@ -149,6 +149,12 @@ fn suite(db: Db) {
     bad["expected_close"] = json!("next week");
     let (st, e) = post(&s, "/v1/opportunities/score", Some(SCORER), &json!({"opportunities": [bad]}));
     assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("opportunities[0].expected_close")));
+    // A placeholder date means missing, as in every other field.
+    let mut blank = opportunity();
+    blank["expected_close"] = json!("");
+    blank["last_activity_at"] = json!("NA");
+    let (st, o) = post(&s, "/v1/opportunities/score", Some(SCORER), &json!({"opportunity": blank}));
+    assert_eq!((st, &o["results"][0]["expected_close_period"]), (200, &Value::Null), "{o}");
 
     // Models, reload, metrics.
     let (st, m) = get(&s, "/v1/models", Some(PLANNER));
@@ -385,6 +391,11 @@ fn suite_more(s: &Server) {
     assert_eq!(st, 200, "{rec}");
     let recs = rec["recommendations"].as_array().unwrap();
     assert!(!recs.is_empty() && recs.len() <= 3);
+    // JSON has one number type: `k` may come as 2.0.
+    let mut ctx2 = ctx.clone();
+    ctx2["k"] = json!(2.0);
+    let (st, two) = post(s, "/v1/talk-tracks/recommend", Some(SCORER), &ctx2);
+    assert_eq!((st, two["recommendations"].as_array().map(Vec::len)), (200, Some(2)), "{two}");
     for r in recs {
         let (lo, hi, e) = (
             r["interval"][0].as_f64().unwrap(),
@@ -456,6 +467,20 @@ fn suite_more(s: &Server) {
         &json!({"period": "2026Q4", "open": [{"opportunity_id": "W-1", "amount": "lots"}]}),
     );
     assert_eq!(st, 422, "{e}");
+    // An owner who is not a rep of the model is an unknown entity.
+    let (st, e) = post(
+        s,
+        "/v1/forecasts/revenue",
+        Some(PLANNER),
+        &json!({"period": "2026Q4", "open": [
+        {"opportunity_id": "W-1", "owner_id": rows_owner(s), "product": "suite", "amount": 50000, "stage": "contract", "created_at": "2026-09-01"},
+        {"opportunity_id": "W-2", "owner_id": "R-NOBODY", "product": "suite", "amount": 50000, "stage": "contract", "created_at": "2026-09-01"}]}),
+    );
+    assert_eq!(
+        (st, error_code(&e).as_str(), e["error"]["details"]["path"].as_str()),
+        (404, "not_found", Some("open[1].owner_id")),
+        "{e}"
+    );
     let (st, plan) = post(s, "/v1/quotas/plan", Some(PLANNER), &json!({"period": "2026Q4", "target": 9000000}));
     assert_eq!(st, 200, "{plan}");
     let reps: f64 = plan["rows"]
@@ -476,6 +501,9 @@ fn suite_more(s: &Server) {
     }
     let (st, e) = get(s, "/v1/analytics/channels?sort=nonsense", Some(PLANNER));
     assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("sort")));
+    // A malformed query string is answered in the API's error shape, not as plain text.
+    let (st, e) = get(s, "/v1/analytics/channels?sort=leads&sort=won_deals", Some(PLANNER));
+    assert_eq!((st, error_code(&e).as_str()), (400, "malformed_query"), "{e}");
     let (st, _) = get(s, "/v1/analytics/funnel?period=2001Q1", Some(PLANNER));
     assert_eq!(st, 404);
 }
@@ -687,4 +715,47 @@ fn a_request_over_the_time_limit_gets_503_and_the_server_goes_on() {
     let (st, v) = get(&s, "/v1/forecasts/quota?period=2026Q4&level=rep", Some(PLANNER));
     assert_eq!((st, error_code(&v).as_str()), (503, "timeout"), "{v}");
     assert_eq!(get(&s, "/healthz", None).0, 200, "health is not under the limits");
+}
+
+/// The OpenAPI document is the API's full truth (DESIGN.md): schemathesis (installed into
+/// target/nb-venv by scripts/test.sh) generates requests from it for every operation and checks
+/// the live server's answers — no 5xx, only documented statuses and content types, bodies that
+/// match the document's schema for their status, auth enforced, and no request the document
+/// allows refused. Its settings and the two exceptions, with their reasons, are in
+/// `tests/it/schemathesis.toml`; generation is deterministic, so a failure reproduces.
+#[test]
+fn the_api_keeps_to_its_openapi_document() {
+    let st = repo().join("target/nb-venv/bin/schemathesis");
+    assert!(
+        st.exists(),
+        "no schemathesis: run the tests with `bash scripts/test.sh` (it installs it into target/nb-venv)"
+    );
+    let s = Server::start(Db::Sqlite);
+    // schemathesis keeps its example database and reports in the working directory.
+    let work = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(st)
+        .arg("--config-file")
+        .arg(repo().join("tests/it/schemathesis.toml"))
+        .arg("run")
+        .arg(s.url("/openapi.json"))
+        .args(["-H", &format!("Authorization: Bearer {ADMIN}")])
+        .args(["--max-examples", "50", "--workers", "1", "--generation-deterministic", "--no-color"])
+        .env("SCHEMATHESIS_HOOKS", "")
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the server strays from its OpenAPI document:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every operation of the document was tested (none skipped for want of a schema).
+    let count = |label: &str| -> Option<String> {
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(label))?;
+        Some(line.trim_start()[label.len()..].trim().split('/').next()?.trim().to_string())
+    };
+    let (selected, tested) = (count("Selected:"), count("Tested:"));
+    assert!(selected.is_some() && selected == tested, "selected {selected:?}, tested {tested:?}:\n{stdout}");
+    assert!(!s.stderr.lock().unwrap().contains("panicked"), "{}", s.stderr.lock().unwrap());
 }
