@@ -230,10 +230,13 @@ pub struct EvaluateArgs {
 
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
+    /// The data directory (contract tables).
     #[arg(long)]
     pub data: PathBuf,
+    /// How many rolling origins: the last N periods of the data, each forecast from its start.
     #[arg(long, default_value_t = 4)]
     pub periods: u32,
+    /// Where to write the HTML report with its fan chart (SVG); none by default.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// quarter or month (default: quarter, or month when the data holds under two years).
@@ -272,12 +275,16 @@ pub struct ScoreArgs {
 
 #[derive(Debug, Args)]
 pub struct ForecastArgs {
+    /// The model directory (its forecast model, from `train forecast`).
     #[arg(long)]
     pub models: PathBuf,
+    /// A quarter (2026Q4) or a month (2026-11), from the data's current period to a year ahead.
     #[arg(long)]
     pub period: String,
+    /// Break down by rep, team, region or product (default: the company total).
     #[arg(long)]
     pub by: Option<String>,
+    /// table, json or csv.
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Only this group (a rep id, team, region or product of the --by level).
@@ -309,24 +316,31 @@ pub struct ForecastSeriesArgs {
 
 #[derive(Debug, Args)]
 pub struct QuotaPlanArgs {
+    /// The model directory (its forecast model, from `train forecast`).
     #[arg(long)]
     pub models: PathBuf,
+    /// A quarter (2026Q4) or a month (2026-11), from the data's current period to a year ahead.
     #[arg(long)]
     pub period: String,
+    /// The company target to split (an amount above 0).
     #[arg(long)]
     pub target: f64,
-    /// Smallest quota of a region / team / rep (an amount).
+    /// Smallest quota of a region (an amount).
     #[arg(long)]
     pub region_floor: Option<f64>,
+    /// Largest quota of a region (an amount).
     #[arg(long)]
     pub region_cap: Option<f64>,
+    /// Smallest quota of a team (an amount).
     #[arg(long)]
     pub team_floor: Option<f64>,
+    /// Largest quota of a team (an amount).
     #[arg(long)]
     pub team_cap: Option<f64>,
+    /// Smallest quota of a rep (an amount).
     #[arg(long)]
     pub rep_floor: Option<f64>,
-    /// Largest quota of a rep (an amount); likewise --region-cap and --team-cap.
+    /// Largest quota of a rep (an amount).
     #[arg(long)]
     pub rep_cap: Option<f64>,
     /// table, json or csv.
@@ -336,22 +350,31 @@ pub struct QuotaPlanArgs {
 
 #[derive(Debug, Args)]
 pub struct RecommendArgs {
+    /// The model directory (its talk-track model, from `train talktrack`).
     #[arg(long)]
     pub models: PathBuf,
+    /// lead, discovery, qualification, negotiation, contract or collection (one context).
     #[arg(long)]
     pub stage: Option<String>,
+    /// The buyer's role, e.g. finance; one the model does not know falls back (and says so).
     #[arg(long)]
     pub persona: Option<String>,
+    /// The buyer's industry, e.g. manufacturing; unknown ones fall back likewise.
     #[arg(long)]
     pub industry: Option<String>,
+    /// price, budget, timing, competitor, authority or trust.
     #[arg(long)]
     pub objection: Option<String>,
+    /// zh or en: the language of titles, scripts and reasons.
     #[arg(long, default_value = "zh")]
     pub lang: String,
+    /// How many tracks to rank.
     #[arg(short = 'k', default_value_t = 3)]
     pub k: usize,
+    /// A CSV of contexts (stage, persona, industry, objection) to recommend for in a batch.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// With --input: the CSV of ranked tracks per context.
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Exploration level: 0 = always the best estimate, 1 = Thompson sampling, more = wider.
@@ -374,27 +397,40 @@ pub struct ModelsArgs {
 #[derive(Debug, Subcommand)]
 pub enum ModelsAction {
     /// Every kind's versions, the current one marked.
+    #[command(after_help = "Example:\n  leadcast models list --models models")]
     List {
+        /// The model directory.
         #[arg(long)]
         models: PathBuf,
     },
     /// The metadata of a version (the current one by default).
+    #[command(after_help = "Example:\n  leadcast models show scoring --models models")]
     Show {
+        /// scoring, opportunity, forecast or talktrack.
         kind: String,
+        /// A version of that kind (default: the current one).
         version: Option<String>,
+        /// The model directory.
         #[arg(long)]
         models: PathBuf,
     },
     /// Make a version current.
+    #[command(after_help = "Example:\n  leadcast models promote scoring 20261124-001549 --models models")]
     Promote {
+        /// scoring, opportunity, forecast or talktrack.
         kind: String,
+        /// The version to serve.
         version: String,
+        /// The model directory.
         #[arg(long)]
         models: PathBuf,
     },
     /// Make the previously current version current again.
+    #[command(after_help = "Example:\n  leadcast models rollback scoring --models models")]
     Rollback {
+        /// scoring, opportunity, forecast or talktrack.
         kind: String,
+        /// The model directory.
         #[arg(long)]
         models: PathBuf,
     },

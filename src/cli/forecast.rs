@@ -122,7 +122,8 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
         bail!("--format must be table, json or csv, got {format:?}");
     }
     let m = load(&a.models)?;
-    let period = hint(m.period(&a.period), "ask for the current period of the data or one after it")?;
+    let period =
+        hint(m.period(&a.period), "ask for a period from the data's current one to a year ahead (the range above)")?;
     let sim = m.simulate(period, &m.open)?;
     let mut rev = m.revenue_rows(&sim, by);
     let mut quota = (by != Level::Product).then(|| m.quota_rows(&sim, by));
@@ -251,7 +252,7 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
     };
     let plan = hint(
         m.plan(&a.period, a.target, &limits),
-        "check --period (the current period of the data or one after it) and that floors × units ≤ target ≤ caps × units",
+        "check --period (from the data's current period to a year ahead) and that floors × units ≤ target ≤ caps × units",
     )?;
     match a.format.as_str() {
         "json" => println!("{}", serde_json::to_string_pretty(&plan)?),

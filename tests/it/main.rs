@@ -8,6 +8,7 @@ mod dashboard;
 mod forecast;
 mod forecast_series;
 mod generate;
+mod help;
 mod import;
 mod loader_fuzz;
 mod notebooks;

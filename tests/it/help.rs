@@ -1,0 +1,54 @@
+//! Every command has `--help` with an example (DESIGN.md), and every option says what it is.
+
+use std::process::Command;
+
+fn help(path: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadcast")).args(path).arg("-h").output().unwrap();
+    assert!(out.status.success(), "leadcast {} -h failed", path.join(" "));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The names listed under `Commands:` (without clap's own `help`).
+fn subcommands(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn every_command_explains_its_options_and_shows_an_example() {
+    let mut todo: Vec<Vec<String>> = vec![vec![]];
+    let mut leaves = 0;
+    while let Some(path) = todo.pop() {
+        let args: Vec<&str> = path.iter().map(String::as_str).collect();
+        let text = help(&args);
+        let subs = subcommands(&text);
+        if !path.is_empty() {
+            assert!(text.contains("Example"), "`leadcast {} -h` shows no example:\n{text}", args.join(" "));
+        }
+        // Short help puts an option and its description on one line: a line with the option
+        // alone is one nobody described.
+        let bare: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Options:") && !l.starts_with("Arguments:"))
+            .filter(|l| l.starts_with("  "))
+            .filter(|l| l.split_whitespace().all(|w| w.starts_with('-') || w.starts_with('<') || w.starts_with('[')))
+            .collect();
+        assert!(bare.is_empty(), "`leadcast {} -h` leaves these undescribed: {bare:?}\n{text}", args.join(" "));
+        if subs.is_empty() {
+            leaves += 1;
+        }
+        for s in subs {
+            let mut p = path.clone();
+            p.push(s);
+            todo.push(p);
+        }
+    }
+    // 17 today: the walk must have reached them (a broken parse of `Commands:` would not).
+    assert!(leaves >= 15, "only {leaves} commands found");
+}
