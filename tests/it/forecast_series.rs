@@ -1,6 +1,7 @@
 //! `leadcast forecast-series`: output shape and order independence, forecasts of a series whose
-//! future is known, accuracy against the seasonal naive benchmark on real tourism series, and
-//! every kind of bad input (short, constant, zero, negative, gaps, duplicates, non-numbers).
+//! future is known, accuracy against the seasonal naive benchmark on real tourism series,
+//! every kind of bad input (short, constant, zero, negative, gaps, duplicates, non-numbers), and
+//! a property test over random series of every shape and scale.
 
 use crate::util::{leadcast, read_csv, shared_data};
 use std::fmt::Write as _;
@@ -284,4 +285,86 @@ fn bad_files_stop_with_the_place_named() {
     let (code, stderr, _) = run(&ok, "0", None);
     assert_ne!(code, 0);
     assert!(stderr.contains("--horizon"), "{stderr}");
+}
+
+mod any_series {
+    //! Whatever finite series comes in — any length, scale, sign, spikes, flat stretches — every
+    //! method answers every step with finite, ordered quantiles (the module's invariant), or
+    //! declines with an error; it never panics, hangs or writes NaN.
+
+    use leadcast::forecast::ts::{Method, Options, forecast_with};
+    use proptest::prelude::*;
+
+    /// A series built from a random shape: level × (trend, season, noise), with spikes, zeros,
+    /// flat stretches and sign flips mixed in, at a random power-of-ten scale.
+    fn series() -> impl Strategy<Value = Vec<f64>> {
+        (
+            1usize..70,
+            -300i32..300,
+            prop::collection::vec(-1.0f64..1.0, 70),
+            0u8..7,
+            prop::collection::vec(0usize..70, 0..4),
+        )
+            .prop_map(|(n, exp, noise, shape, spikes)| {
+                let scale = 10f64.powi(exp);
+                let mut y: Vec<f64> = (0..n)
+                    .map(|t| {
+                        let base = match shape {
+                            0 => 1.0 + noise[t] * 0.1,
+                            1 => 1.0 + t as f64 * 0.05 + noise[t] * 0.1,
+                            2 => 1.0 + 0.5 * (t as f64 * std::f64::consts::PI / 6.0).sin() + noise[t] * 0.05,
+                            3 => noise[t],
+                            4 => (t % 7) as f64,
+                            5 => {
+                                if t % 3 == 0 {
+                                    0.0
+                                } else {
+                                    1.0 + noise[t]
+                                }
+                            }
+                            // Magnitudes all over the float range within one series.
+                            _ => noise[t].signum() * 10f64.powf(noise[t] * 300.0) / scale,
+                        };
+                        base * scale
+                    })
+                    .collect();
+                for s in spikes {
+                    if let Some(v) = y.get_mut(s) {
+                        *v = if *v == 0.0 { scale * 50.0 } else { *v * 50.0 };
+                    }
+                }
+                // Finite, as the reader guarantees: an overflow becomes the largest double.
+                y.iter().map(|v| v.clamp(-f64::MAX, f64::MAX)).collect()
+            })
+    }
+
+    fn method() -> impl Strategy<Value = Method> {
+        prop_oneof![
+            Just(Method::Auto),
+            Just(Method::SeasonalNaive),
+            Just(Method::Ets),
+            Just(Method::Theta),
+            Just(Method::OptimizedTheta),
+            Just(Method::Combination),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_step_is_finite_and_ordered(y in series(), horizon in 1usize..30, season in 1usize..14, method in method()) {
+            let opts = Options { method, ..Options::new(horizon, season) };
+            let f = forecast_with(&y, &opts);
+            prop_assert!(f.is_ok(), "{:?} on {y:?}", f.err());
+            let f = f.unwrap();
+            prop_assert_eq!(f.steps.len(), horizon);
+            for (j, s) in f.steps.iter().enumerate() {
+                prop_assert!(
+                    s.p10.is_finite() && s.p50.is_finite() && s.p90.is_finite() && s.p10 <= s.p50 && s.p50 <= s.p90,
+                    "step {} of {} ({}): {s:?} on {y:?}", j + 1, horizon, f.method
+                );
+            }
+        }
+    }
 }
