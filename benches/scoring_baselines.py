@@ -12,6 +12,13 @@ What it does:
    - crm_{train,test}.csv: Won/Lost opportunities of the CRM sample joined with sales teams,
      products and accounts (no close_value / close_date: leakage), shuffled with
      RandomState(42), 80/20.
+   - olist_shuffled_{train,test}.csv: Olist's marketing-qualified leads (origin, landing page,
+     first contact date as the export writes it, DD-MM-YYYY), converted when the lead appears
+     among the closed deals (nothing of the deal is kept: it is known only after conversion);
+     shuffled with RandomState(42), 80/20.
+   - olist_time_{train,test}.csv: the same leads ordered by first contact date, the latest 20%
+     as test (leadcast is told `--time first_contact_date`). The latest leads have had the
+     least time to close, so their conversion is censored: a test of drift, as bank in file order.
    The bank files keep every column, including `duration`; every model is told to leave it out
    (it is only known after the call, so it leaks the outcome).
 2. On each data set fits two baselines on exactly those files: a scikit-learn logistic
@@ -70,6 +77,11 @@ DATASETS = {
     "bank_shuffled": {"target": "y", "positive": "yes", "exclude": ["duration"], "id": None},
     "bank_order": {"target": "y", "positive": "yes", "exclude": ["duration"], "id": None},
     "crm": {"target": "won", "positive": "1", "exclude": [], "id": "opportunity_id"},
+    # The Python baselines get the date as leadcast reads it: days (a number), month, weekday.
+    "olist_shuffled": {"target": "converted", "positive": "1", "exclude": [], "id": "mql_id",
+                       "dates": {"first_contact_date": "%d-%m-%Y"}},
+    "olist_time": {"target": "converted", "positive": "1", "exclude": [], "id": "mql_id",
+                   "dates": {"first_contact_date": "%d-%m-%Y"}, "time": "first_contact_date"},
 }
 
 
@@ -119,6 +131,15 @@ def build_crm():
     return df[columns].reset_index(drop=True)
 
 
+def build_olist():
+    """Olist's MQLs with `converted` (the lead is among the closed deals), in file order."""
+    olist = DATA / "olist-funnel"
+    mql = pd.read_csv(olist / "olist_marketing_qualified_leads_dataset.csv", dtype=str, keep_default_na=False)
+    closed = pd.read_csv(olist / "olist_closed_deals_dataset.csv", dtype=str, keep_default_na=False)
+    mql["converted"] = mql["mql_id"].isin(set(closed["mql_id"])).astype(int)
+    return mql[["mql_id", "first_contact_date", "landing_page_id", "origin", "converted"]]
+
+
 # Shuffle seeds of the repeated bank split (step 5); 42 is the split of the main table.
 SHUFFLE_SEEDS = [42, 0, 1, 2, 3, 4, 5, 6]
 
@@ -129,6 +150,10 @@ def write_splits():
     split_write(bank, "bank_shuffled", shuffle=True)
     split_write(bank, "bank_order", shuffle=False)
     split_write(build_crm(), "crm", shuffle=True)
+    olist = build_olist()
+    split_write(olist, "olist_shuffled", shuffle=True)
+    first = pd.to_datetime(olist["first_contact_date"], format="%d-%m-%Y")
+    split_write(olist.iloc[np.argsort(first.to_numpy(), kind="stable")], "olist_time", shuffle=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,6 +164,12 @@ def load(name, spec):
     """Read a data set's split files back: features (numeric / categorical), 0/1 targets."""
     train = pd.read_csv(OUT / f"{name}_train.csv")
     test = pd.read_csv(OUT / f"{name}_test.csv")
+    for df in (train, test):
+        for col, form in spec.get("dates", {}).items():
+            d = pd.to_datetime(df.pop(col), format=form)
+            df[f"{col}_days"] = (d - pd.Timestamp("1970-01-01")).dt.days
+            df[f"{col}_month"] = d.dt.month.astype(str)
+            df[f"{col}_weekday"] = d.dt.day_of_week.astype(str)
     drop = [spec["target"], *spec["exclude"], *([spec["id"]] if spec["id"] else [])]
     features = [c for c in train.columns if c not in drop]
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(train[c])]
@@ -235,6 +266,8 @@ def run_leadcast(binary, name, spec, model, test_rows):
             train += ["--exclude", ",".join(spec["exclude"])]
         if spec["id"]:
             train += ["--id", spec["id"]]
+        if spec.get("time"):
+            train += ["--time", spec["time"]]
         train += ["--model", model, "--models", models]
 
         start = time.perf_counter()

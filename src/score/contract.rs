@@ -38,6 +38,7 @@ fn fixed(name: &str, kind: Kind) -> ColumnInfo {
         missing: 0,
         distinct: 0,
         note: "contract column".into(),
+        date_order: Default::default(),
     }
 }
 

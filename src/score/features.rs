@@ -8,8 +8,8 @@
 //! missing as NaN), and one-hot plus scaled numerics for the linear model. Every encoded column
 //! belongs to one feature, so explanations add up per feature.
 
-use super::table::{ColumnInfo, Kind, Role, Table, is_missing, tidy};
-use crate::data::load::{parse_date, parse_number};
+use super::table::{ColumnInfo, DateOrder, Kind, Role, Table, is_missing, tidy};
+use crate::data::load::parse_number;
 use chrono::{Datelike, NaiveDate};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -68,12 +68,18 @@ pub enum Code {
         mean: f64,
         std: f64,
         has_missing: bool,
+        #[serde(default, skip_serializing_if = "DateOrder::is_iso")]
+        order: DateOrder,
     },
     DateMonth {
         levels: Vec<String>,
+        #[serde(default, skip_serializing_if = "DateOrder::is_iso")]
+        order: DateOrder,
     },
     DateWeekday {
         levels: Vec<String>,
+        #[serde(default, skip_serializing_if = "DateOrder::is_iso")]
+        order: DateOrder,
     },
 }
 
@@ -90,8 +96,16 @@ pub struct Encoder {
 }
 
 /// A value of one feature for one row, as read from input text.
-fn date_parts(v: &str) -> Option<NaiveDate> {
-    if is_missing(v) { None } else { parse_date(tidy(v)).ok() }
+fn date_parts(v: &str, order: DateOrder) -> Option<NaiveDate> {
+    if is_missing(v) { None } else { order.parse(tidy(v)) }
+}
+
+/// A date's age as the linear model reads it: a date after the last training date (age below
+/// 0: every new row of a table trained `--time`) reads as that date, not as a trend carried
+/// on beyond the training range (as numbers are held to their training range). Trees split
+/// on the age itself and put such dates with the most recent.
+fn linear_age(age: f64) -> f64 {
+    age.max(0.0)
 }
 
 fn number(v: &str) -> Option<f64> {
@@ -210,7 +224,8 @@ impl Encoder {
                     features.push(Feature { name: name.clone(), column: name, code: Code::Categorical { levels } });
                 }
                 Some(kind @ (Kind::Date | Kind::DateParts)) => {
-                    let dates: Vec<Option<NaiveDate>> = col.iter().map(|v| date_parts(v)).collect();
+                    let order = info.date_order;
+                    let dates: Vec<Option<NaiveDate>> = col.iter().map(|v| date_parts(v, order)).collect();
                     if *kind == Kind::Date {
                         let reference = dates.iter().flatten().max().copied().unwrap_or_default();
                         let (median, _, _, mean, std, has_missing, _) =
@@ -218,7 +233,7 @@ impl Encoder {
                         features.push(Feature {
                             name: format!("{name}:age_days"),
                             column: name.clone(),
-                            code: Code::DateAge { reference, median, mean, std, has_missing },
+                            code: Code::DateAge { reference, median, mean, std, has_missing, order },
                         });
                     }
                     let month = levels_of(
@@ -228,7 +243,7 @@ impl Encoder {
                     features.push(Feature {
                         name: format!("{name}:month"),
                         column: name.clone(),
-                        code: Code::DateMonth { levels: month },
+                        code: Code::DateMonth { levels: month, order },
                     });
                     let dow = levels_of(
                         dates.iter().map(|d| d.map_or(MISSING_LEVEL.to_string(), |d| d.weekday().to_string())),
@@ -237,7 +252,7 @@ impl Encoder {
                     features.push(Feature {
                         name: format!("{name}:weekday"),
                         column: name,
-                        code: Code::DateWeekday { levels: dow },
+                        code: Code::DateWeekday { levels: dow, order },
                     });
                 }
                 None => {}
@@ -254,7 +269,7 @@ impl Encoder {
     pub fn ordered_by_rate(&self, x: &Encoded, y: &[bool]) -> Encoder {
         let mut e = self.clone();
         for (k, f) in e.features.iter_mut().enumerate() {
-            if let Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } =
+            if let Code::Categorical { levels } | Code::DateMonth { levels, .. } | Code::DateWeekday { levels, .. } =
                 &mut f.code
             {
                 let mut sum = vec![(0.0f64, 0.0f64); levels.len()];
@@ -281,7 +296,7 @@ impl Encoder {
             .features
             .iter()
             .map(|f| match &f.code {
-                Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } => {
+                Code::Categorical { levels } | Code::DateMonth { levels, .. } | Code::DateWeekday { levels, .. } => {
                     levels.iter().enumerate().map(|(i, l)| (l.clone(), i as u32)).collect()
                 }
                 _ => FxHashMap::default(),
@@ -355,16 +370,16 @@ impl Encoder {
                 *unseen |= u;
                 c as f64
             }
-            Code::DateAge { reference, .. } => {
-                date_parts(raw).map_or_else(|| wrong(unseen), |d| (*reference - d).num_days() as f64)
+            Code::DateAge { reference, order, .. } => {
+                date_parts(raw, *order).map_or_else(|| wrong(unseen), |d| (*reference - d).num_days() as f64)
             }
-            Code::DateMonth { .. } => {
-                let lvl = date_parts(raw).map_or(MISSING_LEVEL, |d| MONTHS[d.month0() as usize]);
+            Code::DateMonth { order, .. } => {
+                let lvl = date_parts(raw, *order).map_or(MISSING_LEVEL, |d| MONTHS[d.month0() as usize]);
                 self.code(k, lvl).0 as f64
             }
-            Code::DateWeekday { .. } => {
-                let lvl =
-                    date_parts(raw).map_or(MISSING_LEVEL, |d| WEEKDAYS[d.weekday().num_days_from_monday() as usize]);
+            Code::DateWeekday { order, .. } => {
+                let lvl = date_parts(raw, *order)
+                    .map_or(MISSING_LEVEL, |d| WEEKDAYS[d.weekday().num_days_from_monday() as usize]);
                 self.code(k, lvl).0 as f64
             }
         }
@@ -376,7 +391,9 @@ impl Encoder {
             Code::Numeric { has_missing, .. }
             | Code::Boolean { has_missing, .. }
             | Code::DateAge { has_missing, .. } => 1 + *has_missing as usize,
-            Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } => levels.len(),
+            Code::Categorical { levels } | Code::DateMonth { levels, .. } | Code::DateWeekday { levels, .. } => {
+                levels.len()
+            }
         }
     }
 
@@ -393,7 +410,7 @@ impl Encoder {
             }
             Code::DateAge { median, mean, std, has_missing, .. } => {
                 let miss = tree_value.is_nan();
-                let x = if miss { *median } else { tree_value };
+                let x = if miss { *median } else { linear_age(tree_value) };
                 out[0] = (x - mean) / std;
                 if *has_missing {
                     out[1] = miss as u8 as f64;
@@ -424,7 +441,7 @@ impl Encoder {
             }
             Code::DateAge { median, mean, std, has_missing, .. } => {
                 let miss = tree_value.is_nan();
-                let x = if miss { *median } else { tree_value };
+                let x = if miss { *median } else { linear_age(tree_value) };
                 w[0] * (x - mean) / std + if *has_missing && miss { w[1] } else { 0.0 }
             }
             Code::Boolean { mode, has_missing, .. } => {
@@ -464,11 +481,15 @@ impl Encoder {
                     raw.trim().to_string()
                 }
             }
-            Code::DateAge { reference, .. } => {
-                date_parts(raw).map_or(MISSING_LEVEL.into(), |d| (*reference - d).num_days().to_string())
+            Code::DateAge { reference, order, .. } => {
+                date_parts(raw, *order).map_or(MISSING_LEVEL.into(), |d| (*reference - d).num_days().to_string())
             }
-            Code::DateMonth { .. } => date_parts(raw).map_or(MISSING_LEVEL.into(), |d| d.month().to_string()),
-            Code::DateWeekday { .. } => date_parts(raw).map_or(MISSING_LEVEL.into(), |d| d.weekday().to_string()),
+            Code::DateMonth { order, .. } => {
+                date_parts(raw, *order).map_or(MISSING_LEVEL.into(), |d| d.month().to_string())
+            }
+            Code::DateWeekday { order, .. } => {
+                date_parts(raw, *order).map_or(MISSING_LEVEL.into(), |d| d.weekday().to_string())
+            }
         }
     }
 }
@@ -556,7 +577,9 @@ impl Encoder {
             .map(|(k, f)| {
                 let col = &x.tree[k * x.rows..(k + 1) * x.rows];
                 match &f.code {
-                    Code::Categorical { levels } | Code::DateMonth { levels } | Code::DateWeekday { levels } => {
+                    Code::Categorical { levels }
+                    | Code::DateMonth { levels, .. }
+                    | Code::DateWeekday { levels, .. } => {
                         let mut counts = vec![0usize; levels.len()];
                         for v in col {
                             counts[(*v as usize).min(levels.len() - 1)] += 1;
@@ -621,6 +644,33 @@ mod tests {
             let day = monday + chrono::Duration::days(d);
             assert_eq!(WEEKDAYS[day.weekday().num_days_from_monday() as usize], day.weekday().to_string());
         }
+    }
+
+    #[test]
+    fn day_first_dates_are_encoded_and_later_dates_read_as_the_last_for_linear_models() {
+        let dates = ["03-01-2018", "15-01-2018", "28-02-2018", "10-03-2018", "31-03-2018"];
+        let table = |v: &[&str]| Table {
+            file: "t.csv".into(),
+            names: vec!["d".into()],
+            columns: vec![v.iter().map(|s| s.to_string()).collect()],
+            rows: v.len(),
+        };
+        let train = table(&dates);
+        let schema = vec![super::super::table::infer("d", &train.columns[0])];
+        assert_eq!(schema[0].date_order, DateOrder::DayFirst);
+        let e = Encoder::fit(&train, &schema);
+        let age = e.features.iter().position(|f| matches!(f.code, Code::DateAge { .. })).expect("an age feature");
+        let month = e.features.iter().position(|f| matches!(f.code, Code::DateMonth { .. })).expect("a month");
+        // The last training date is the reference; a later one (a new lead) is younger still.
+        let later = table(&["31-03-2018", "20-05-2018", "no date"]);
+        let x = e.encode(&later, &vec![0; e.features.len()]);
+        assert_eq!((x.tree[age * 3], x.tree[age * 3 + 1]), (0.0, -50.0));
+        assert!(x.tree[age * 3 + 2].is_nan() && x.unseen[2].contains(&age));
+        assert_eq!(e.display_value(month, "20-05-2018"), "5");
+        // Linear models read the later date as the last one, not as a trend carried on.
+        let (lin, w) = e.linear_matrix(&x);
+        let off = e.linear_offsets()[age];
+        assert_eq!(lin[off], lin[w + off]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::data::load::{parse_date, parse_number};
 use crate::data::raw;
 use crate::{Error, Result};
+use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -108,6 +109,66 @@ pub fn is_missing(v: &str) -> bool {
     MISSING.iter().any(|m| v.eq_ignore_ascii_case(m))
 }
 
+/// How a column writes its dates: ISO (`2026-07-01`, the contract's way) unless its values
+/// only read as day-month-year (`01-07-2026`, `1/7/2026`, `01.07.2026`, as Olist's export and
+/// most European ones) or month-day-year (`07/01/2026`, as US ones). A time after the date
+/// (`26-02-2018 19:58`) is allowed and ignored. Chosen per column from its values
+/// ([`infer`]) and saved with the model, so scoring reads them the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrder {
+    #[default]
+    Iso,
+    DayFirst,
+    MonthFirst,
+}
+
+impl DateOrder {
+    pub fn is_iso(&self) -> bool {
+        *self == DateOrder::Iso
+    }
+
+    /// The date of `s` written this way, if it is one.
+    pub fn parse(self, s: &str) -> Option<NaiveDate> {
+        let s = s.trim();
+        if self == DateOrder::Iso {
+            return parse_date(s).ok();
+        }
+        let (date, time) = match s.find([' ', 'T']) {
+            Some(i) => (&s[..i], Some(s[i + 1..].trim())),
+            None => (s, None),
+        };
+        if let Some(t) = time {
+            let is_time =
+                ["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| chrono::NaiveTime::parse_from_str(t, f).is_ok());
+            if !is_time {
+                return None;
+            }
+        }
+        let sep = date.chars().find(|c| matches!(c, '-' | '/' | '.'))?;
+        let mut parts = date.split(sep);
+        let (a, b, y) = (parts.next()?, parts.next()?, parts.next()?);
+        let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| {
+            lens.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+        };
+        if parts.next().is_some() || !digits(a, 1..=2) || !digits(b, 1..=2) || !digits(y, 4..=4) {
+            return None;
+        }
+        let (a, b, y): (u32, u32, i32) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
+        let (d, m) = if self == DateOrder::DayFirst { (a, b) } else { (b, a) };
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    /// How the schema shows it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DateOrder::Iso => "ISO dates",
+            DateOrder::DayFirst => "dates read as day-month-year",
+            DateOrder::MonthFirst => "dates read as month-day-year",
+        }
+    }
+}
+
 /// What a column is for the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -146,6 +207,9 @@ pub struct ColumnInfo {
     pub distinct: usize,
     /// Why it was dropped, or what was noticed.
     pub note: String,
+    /// How a date column writes its dates (absent in the JSON for ISO).
+    #[serde(default, skip_serializing_if = "DateOrder::is_iso")]
+    pub date_order: DateOrder,
 }
 
 /// Infers the kind of one column from its values.
@@ -161,7 +225,15 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
     }
     let present = values.len() - missing;
     let distinct = counts.len();
-    let info = |role, kind, note: String| ColumnInfo { name: name.to_string(), role, kind, missing, distinct, note };
+    let info = |role, kind, note: String| ColumnInfo {
+        name: name.to_string(),
+        role,
+        kind,
+        missing,
+        distinct,
+        note,
+        date_order: DateOrder::Iso,
+    };
     if distinct <= 1 {
         return info(Role::Dropped, None, "constant".into());
     }
@@ -190,9 +262,30 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
         };
         return info(Role::Feature, Some(Kind::Numeric), note);
     }
-    let date_ok: usize = counts.iter().filter(|(v, _)| parse_date(v).is_ok()).map(|(_, n)| n).sum();
-    if share(date_ok) >= 0.95 {
-        return info(Role::Feature, Some(Kind::Date), String::new());
+    // Dates: ISO, else the order under which (nearly) every value reads as a date. When both
+    // orders read them all (no day above 12), day-month-year is assumed and the note says so.
+    let read = |o: DateOrder| -> usize { counts.iter().filter(|(v, _)| o.parse(v).is_some()).map(|(_, n)| n).sum() };
+    let iso = read(DateOrder::Iso);
+    let (order, ok, note) = if share(iso) >= 0.95 {
+        (DateOrder::Iso, iso, String::new())
+    } else {
+        let (dmy, mdy) = (read(DateOrder::DayFirst), read(DateOrder::MonthFirst));
+        if mdy > dmy {
+            (DateOrder::MonthFirst, mdy, DateOrder::MonthFirst.describe().to_string())
+        } else if dmy > mdy {
+            (DateOrder::DayFirst, dmy, DateOrder::DayFirst.describe().to_string())
+        } else {
+            (DateOrder::DayFirst, dmy, "dates read as day-month-year (no value tells: no day above 12)".to_string())
+        }
+    };
+    if share(ok) >= 0.95 {
+        let mut c = info(Role::Feature, Some(Kind::Date), note);
+        c.date_order = order;
+        if ok < present {
+            let sep = if c.note.is_empty() { "" } else { "; " };
+            c.note = format!("{}{sep}{} values that are not dates treated as missing", c.note, present - ok);
+        }
+        return c;
     }
     if distinct as f64 > 0.9 * present as f64 && present > 50 {
         return info(Role::Dropped, None, "ID-like (nearly every value unique)".into());
@@ -225,6 +318,34 @@ mod tests {
         let nums: Vec<String> = (0..100).map(|i| i.to_string()).collect();
         assert_eq!(infer("lead_id", &nums).role, Role::Dropped);
         assert_eq!(infer("balance", &nums).kind, Some(Kind::Numeric));
+    }
+
+    #[test]
+    fn dates_are_read_in_the_order_their_column_writes_them() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(DateOrder::DayFirst.parse("26-02-2018"), d(2018, 2, 26));
+        assert_eq!(DateOrder::DayFirst.parse("1/7/2026"), d(2026, 7, 1));
+        assert_eq!(DateOrder::DayFirst.parse("01.07.2026 19:58"), d(2026, 7, 1));
+        assert_eq!(DateOrder::MonthFirst.parse("02/26/2018"), d(2018, 2, 26));
+        assert_eq!(DateOrder::Iso.parse("2018-02-26"), d(2018, 2, 26));
+        for bad in ["26-02-18", "2018-02-26", "26-13-2018", "+1-02-2018", "26-02-2018 soon", "26/02-2018x", ""] {
+            assert_eq!(DateOrder::DayFirst.parse(bad), None, "{bad:?}");
+        }
+        let kind = |v: &[&str]| {
+            let c = infer("x", &col(v));
+            (c.kind, c.date_order)
+        };
+        // A day above 12 tells the order; ISO stays ISO.
+        assert_eq!(kind(&["26-02-2018", "01-03-2018", "15-03-2018"]), (Some(Kind::Date), DateOrder::DayFirst));
+        assert_eq!(kind(&["02/26/2018", "03/01/2018", "03/15/2018"]), (Some(Kind::Date), DateOrder::MonthFirst));
+        assert_eq!(kind(&["2024-01-01", "2024-02-03", "2024-05-06"]), (Some(Kind::Date), DateOrder::Iso));
+        // When nothing tells, day-month-year, and the note says it was assumed.
+        let c = infer("x", &col(&["01-02-2018", "03-04-2018", "05-06-2018"]));
+        assert_eq!(c.date_order, DateOrder::DayFirst);
+        assert!(c.note.contains("no value tells"), "{}", c.note);
+        // The order is saved only when it is not ISO (older models read as before).
+        let json = serde_json::to_value(infer("x", &col(&["2024-01-01", "2024-02-03", "2024-05-06"]))).unwrap();
+        assert!(json.get("date_order").is_none(), "{json}");
     }
 
     #[test]

@@ -7,9 +7,10 @@ use super::features::Encoder;
 use super::groups;
 use super::metrics::{self, Metrics};
 use super::model::{Estimator, Grades, ModelChoice, ScoringModel};
-use super::table::{ColumnInfo, Role, Table, infer, is_missing};
-use crate::data::load::parse_date;
+use super::table::{ColumnInfo, DateOrder, Role, Table, infer, is_missing};
+use crate::data::load::parse_number;
 use crate::{Error, Result};
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 /// What to train.
@@ -106,13 +107,57 @@ pub fn schema(table: &Table, spec: &TrainSpec) -> Result<Vec<ColumnInfo>> {
                 None
             };
             match (role, spec.fixed.iter().find(|c| &c.name == name)) {
-                (Some(role), _) => {
-                    ColumnInfo { name: name.clone(), role, kind: None, missing: 0, distinct: 0, note: String::new() }
-                }
+                (Some(role), _) => ColumnInfo {
+                    name: name.clone(),
+                    role,
+                    kind: None,
+                    missing: 0,
+                    distinct: 0,
+                    note: String::new(),
+                    date_order: Default::default(),
+                },
                 (None, Some(fixed)) => fixed.clone(),
                 (None, None) => infer(name, col),
             }
         })
+        .collect())
+}
+
+/// The `--time` column of the kept rows as sortable numbers: dates as days — ISO, or
+/// day-month-year or month-day-year, whichever reads the most values (see [`DateOrder`]) — or
+/// plain numbers (a period index, a timestamp). A missing time sorts first. A value the chosen
+/// reading cannot place is an error naming it: "by time" would otherwise quietly be the file's
+/// order for the rows it could not read.
+fn time_keys(table: &Table, t: &str, keep: &[usize]) -> Result<Vec<f64>> {
+    let col = &table.columns[table.index(t).expect("checked in schema")];
+    let day = |o: DateOrder| move |v: &str| o.parse(v).map(|d| d.num_days_from_ce() as f64);
+    type Reader = Box<dyn Fn(&str) -> Option<f64>>;
+    let readers: [(&str, Reader); 4] = [
+        ("ISO dates", Box::new(day(DateOrder::Iso))),
+        ("day-month-year dates", Box::new(day(DateOrder::DayFirst))),
+        ("month-day-year dates", Box::new(day(DateOrder::MonthFirst))),
+        ("numbers", Box::new(|v: &str| parse_number(v.trim()).ok())),
+    ];
+    let present: Vec<usize> = keep.iter().copied().filter(|&i| !is_missing(&col[i])).collect();
+    if present.is_empty() {
+        return Err(Error::InvalidArgument(format!("{}: --time {t}: the column has no values", table.file)));
+    }
+    let reads = |r: &dyn Fn(&str) -> Option<f64>| present.iter().filter(|&&i| r(&col[i]).is_some()).count();
+    // The first of the most-reading readers (ISO before day-first before month-first).
+    let (name, read) = readers.iter().rev().max_by_key(|(_, r)| reads(r.as_ref())).expect("four readers");
+    if let Some(&i) = present.iter().find(|&&i| read(&col[i]).is_none()) {
+        return Err(Error::InvalidArgument(format!(
+            "{}, row {} (line {}), column {t}: {:?} cannot be ordered by --time {t} (its other values read as {name}; \
+             dates must be written one way in every row: YYYY-MM-DD, DD-MM-YYYY or MM/DD/YYYY)",
+            table.file,
+            i + 1,
+            i + 2,
+            col[i]
+        )));
+    }
+    Ok(keep
+        .iter()
+        .map(|&i| if is_missing(&col[i]) { f64::NEG_INFINITY } else { read(&col[i]).unwrap_or(f64::NEG_INFINITY) })
         .collect())
 }
 
@@ -170,9 +215,8 @@ pub fn train(table: &Table, spec: &TrainSpec, progress: &dyn Fn(&str)) -> Result
     let mut shared: Option<Vec<u32>> = None;
     let split = match &spec.time {
         Some(t) => {
-            let col = &table.columns[table.index(t).expect("checked in schema")];
-            let key: Vec<Option<chrono::NaiveDate>> = keep.iter().map(|&i| parse_date(col[i].trim()).ok()).collect();
-            order.sort_by_key(|&k| key[k]);
+            let key = time_keys(table, t, &keep)?;
+            order.sort_by(|&a, &b| key[a].total_cmp(&key[b]));
             format!("by time ({t}): the latest {:.0}% held out", spec.holdout * 100.0)
         }
         None => {
@@ -337,4 +381,41 @@ fn leakage(enc: &Encoder, x: &super::features::Encoded, y: &[bool]) -> Vec<Strin
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(v: &[&str]) -> Table {
+        Table {
+            file: "t.csv".into(),
+            names: vec!["t".into()],
+            columns: vec![v.iter().map(|s| s.to_string()).collect()],
+            rows: v.len(),
+        }
+    }
+
+    #[test]
+    fn time_orders_rows_by_the_dates_as_written_or_says_why_it_cannot() {
+        let all: Vec<usize> = (0..4).collect();
+        let order = |v: &[&str]| -> Vec<usize> {
+            let key = time_keys(&table(v), "t", &all).unwrap();
+            let mut o = all.clone();
+            o.sort_by(|&a, &b| key[a].total_cmp(&key[b]));
+            o
+        };
+        // Day-first dates whose text order is not their time order (as Olist's export).
+        assert_eq!(order(&["01-02-2018", "20-10-2017", "15-01-2018", "02-01-2018"]), vec![1, 3, 2, 0]);
+        assert_eq!(order(&["2018-02-01", "2017-10-20", "", "2018-01-02"]), vec![2, 1, 3, 0]);
+        assert_eq!(order(&["10", "9", "100", "-1"]), vec![3, 1, 0, 2]);
+        // Neither dates nor numbers, or one row written another way: an error naming it.
+        let e = time_keys(&table(&["soon", "later", "never", "now"]), "t", &all).unwrap_err().to_string();
+        assert!(e.contains("row 1 (line 2), column t") && e.contains("\"soon\""), "{e}");
+        let e = time_keys(&table(&["26-02-2018", "27-02-2018", "2018-02-28", "01-03-2018"]), "t", &all)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 3") && e.contains("day-month-year"), "{e}");
+        assert!(time_keys(&table(&["", "NA", "", ""]), "t", &all).is_err());
+    }
 }

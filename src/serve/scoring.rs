@@ -14,7 +14,7 @@ use super::state::AppState;
 use crate::data::load::{parse_date, parse_number};
 use crate::score::features::Code;
 use crate::score::model::{Prediction, ScoringModel};
-use crate::score::table::{Table, is_missing};
+use crate::score::table::{DateOrder, Table, is_missing};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,7 +28,8 @@ use utoipa::ToSchema;
 pub enum Expect {
     Number,
     Text,
-    Date,
+    /// A date, written as the model's training column wrote them.
+    Date(DateOrder),
     Flag,
 }
 
@@ -44,7 +45,9 @@ pub fn expectations(model: &ScoringModel) -> Vec<(String, Expect)> {
             Code::Numeric { .. } => Expect::Number,
             Code::Boolean { .. } => Expect::Flag,
             Code::Categorical { .. } => Expect::Text,
-            Code::DateAge { .. } | Code::DateMonth { .. } | Code::DateWeekday { .. } => Expect::Date,
+            Code::DateAge { order, .. } | Code::DateMonth { order, .. } | Code::DateWeekday { order, .. } => {
+                Expect::Date(order)
+            }
         };
         out.push((f.column.clone(), e));
     }
@@ -66,16 +69,25 @@ fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<
                 bad("a number")
             }
         }
-        (Some(Value::String(s)), Expect::Date) => {
-            if is_missing(s) || parse_date(s.trim()).is_ok() {
+        (Some(Value::String(s)), Expect::Date(order)) => {
+            if is_missing(s) || order.parse(s).is_some() {
                 Ok(s.clone())
             } else {
-                bad("an ISO date (YYYY-MM-DD)")
+                bad(date_words(order))
             }
         }
         (Some(_), Expect::Number) => bad("a number"),
-        (Some(_), Expect::Date) => bad("an ISO date string (YYYY-MM-DD)"),
+        (Some(_), Expect::Date(order)) => bad(&format!("{} string", date_words(order))),
         (Some(_), Expect::Text | Expect::Flag) => bad("a string"),
+    }
+}
+
+/// How an error names the dates a column takes.
+fn date_words(order: DateOrder) -> &'static str {
+    match order {
+        DateOrder::Iso => "an ISO date (YYYY-MM-DD)",
+        DateOrder::DayFirst => "a date (DD-MM-YYYY, as the model was trained on)",
+        DateOrder::MonthFirst => "a date (MM/DD/YYYY, as the model was trained on)",
     }
 }
 

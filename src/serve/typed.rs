@@ -10,7 +10,7 @@
 //! and the fast path needs no error messages of its own.
 
 use super::scoring::Expect;
-use crate::data::load::{parse_date, parse_number};
+use crate::data::load::parse_number;
 use crate::score::features::{Code, Encoded, Encoder};
 use crate::score::table::{Table, is_missing};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -45,7 +45,7 @@ impl Cell<'_> {
             (Cell::Flag(_), Expect::Flag | Expect::Text) => true,
             (Cell::Text(_), Expect::Text | Expect::Flag) => true,
             (Cell::Text(s), Expect::Number) => is_missing(s) || parse_number(s.trim()).is_ok(),
-            (Cell::Text(s), Expect::Date) => is_missing(s) || parse_date(s.trim()).is_ok(),
+            (Cell::Text(s), Expect::Date(order)) => is_missing(s) || order.parse(s).is_some(),
             _ => false,
         }
     }
@@ -335,7 +335,11 @@ mod tests {
     use super::*;
 
     fn inputs() -> Vec<(String, Expect)> {
-        vec![("source".into(), Expect::Text), ("calls".into(), Expect::Number), ("created_at".into(), Expect::Date)]
+        vec![
+            ("source".into(), Expect::Text),
+            ("calls".into(), Expect::Number),
+            ("created_at".into(), Expect::Date(Default::default())),
+        ]
     }
 
     #[test]
