@@ -335,9 +335,12 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
     println!("scored {} rows into {}", preds.len(), a.output.display());
     let flagged: Vec<(usize, &String)> =
         preds.iter().enumerate().flat_map(|(i, p)| p.warnings.iter().map(move |w| (i, w))).collect();
+    // Data rows count from 1, as in `validate`, with the CSV line beside them: the output's
+    // `row` column counts from 0, and the line is what an editor shows.
+    let is_csv = !a.input.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     for (i, w) in flagged.iter().take(10) {
-        // Data rows count from 1, as in `validate`.
-        eprintln!("warning: {}, row {}: {w}", table.file, i + 1);
+        let line = if is_csv { format!(" (line {})", i + 2) } else { String::new() };
+        eprintln!("warning: {}, row {}{line}: {w}", table.file, i + 1);
     }
     if flagged.len() > 10 {
         eprintln!("  … and {} more (see the warnings column of {})", flagged.len() - 10, a.output.display());
