@@ -294,7 +294,7 @@ pub struct ForecastArgs {
 
 #[derive(Debug, Args)]
 pub struct ForecastSeriesArgs {
-    /// Long CSV with columns series,t,value (t: an integer, a date or a period).
+    /// Long CSV (any of , ; tab |) or Parquet with columns series,t,value (t: an integer, a date or a period).
     #[arg(long)]
     pub input: PathBuf,
     /// Steps to forecast.

@@ -1,18 +1,23 @@
 //! `forecast-series`: forecasts every series of a long CSV (`series,t,value`) with
 //! `leadcast::forecast::ts` and writes `series,step,p10,p50,p90`.
 //!
-//! Input rules (README "Forecasting any series"): `t` is an integer index, an ISO date
-//! (`2026-07-01`) or a period (`2026-07`, `2026Q3`), one kind per series; rows may come in any
-//! order; other columns are ignored. Dates on the same day of the month are counted in months
-//! (the step is the smallest gap: 1 monthly, 3 quarterly, 12 yearly), other dates in days.
+//! Input rules (README "Forecasting any series"): a CSV (separator sniffed) or Parquet file;
+//! `t` is an integer index, an ISO date (`2026-07-01`), a date written day-month-year or
+//! month-day-year (one order per file) or a period (`2026-07`, `2026Q3`), one kind per
+//! series; rows may come in any
+//! order; other columns are ignored. Dates on the same day of the month, or all on month ends,
+//! are counted in months (the step is the smallest gap: 1 monthly, 3 quarterly, 12 yearly),
+//! other dates in days.
 //! A gap in `t` (a missing step), a duplicate `t`, a missing or non-numeric value stop the
 //! command with the file, row and column (or the series and the gap) named: gaps are not
 //! filled, because whether a missing month means zero or unknown is the user's call. Output
 //! series are sorted by name, so the output does not depend on the row order.
 
 use super::args::ForecastSeriesArgs;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use chrono::{Datelike, NaiveDate};
+use leadcast::data::load::DateOrder;
+use leadcast::data::raw;
 use leadcast::domain::Period;
 use leadcast::forecast::ts;
 use std::collections::BTreeMap;
@@ -48,39 +53,35 @@ struct Row {
     value: f64,
 }
 
-/// Reads the file into series (sorted by name) of rows.
+/// Reads the file (CSV with its separator sniffed, or Parquet) into series (sorted by name) of
+/// rows. `t` values that are neither indices, ISO dates nor periods are dates written
+/// day-month-year or month-day-year: one order for the whole file, chosen as the scoring table
+/// chooses a column's ([`DateOrder::choose`]), and printed.
 fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
-    let file = path.display();
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .with_context(|| format!("opening {file}"))?;
-    let header = r.headers().with_context(|| format!("{file}: reading the header"))?.clone();
+    let t = raw::open(path, None).map_err(|p| anyhow!(p.located()))?;
+    let file = t.file.clone();
     let col = |name: &str| -> Result<usize> {
-        header.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name)).with_context(|| {
-            format!(
-                "{file}: no column `{name}` (the header is {:?}; expected series,t,value)",
-                header.iter().collect::<Vec<_>>()
-            )
+        t.headers.iter().position(|h| h.eq_ignore_ascii_case(name)).with_context(|| {
+            format!("{file}: no column `{name}` (the header is {:?}; expected series,t,value)", t.headers)
         })
     };
     let (cs, ct, cv) = (col("series")?, col("t")?, col("value")?);
-    let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for (i, rec) in r.records().enumerate() {
-        let row = i + 1;
-        let rec = rec.with_context(|| format!("{file}, row {row}: unreadable CSV record"))?;
-        let line = rec.position().map_or(row + 1, |p| p.line() as usize);
+    // (series, row, line, t if read, raw t, value)
+    let mut read: Vec<(String, usize, usize, Option<Time>, String, f64)> = Vec::new();
+    for rec in t.rows {
+        let rec = rec.map_err(|p| anyhow!(p.located()))?;
+        let (row, line) = (rec.row, rec.line.map_or(rec.row + 1, |l| l as usize));
         let at = |c: &str| format!("{file}, row {row} (line {line}), column {c}");
-        let series = rec.get(cs).unwrap_or("");
+        let field = |c: usize| rec.fields.get(c).unwrap_or("").trim();
+        let series = field(cs);
         if series.is_empty() {
             bail!("{}: the series name is empty", at("series"));
         }
-        let raw_t = rec.get(ct).unwrap_or("");
-        let t = parse_time(raw_t).with_context(|| {
-            format!("{}: {raw_t:?} is not an integer index or a date (YYYY-MM-DD, YYYY-MM, YYYYQn)", at("t"))
-        })?;
-        let raw_v = rec.get(cv).unwrap_or("");
+        let raw_t = field(ct);
+        if raw_t.is_empty() {
+            bail!("{}: missing t (series {series})", at("t"));
+        }
+        let raw_v = field(cv);
         if raw_v.is_empty() {
             bail!("{}: missing value (series {series}, t {raw_t})", at("value"));
         }
@@ -88,12 +89,49 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
             Ok(v) if v.is_finite() => v,
             _ => bail!("{}: {raw_v:?} is not a finite number (series {series}, t {raw_t})", at("value")),
         };
-        out.entry(series.to_string()).or_default().push(Row { line, t, raw_t: raw_t.to_string(), value });
+        read.push((series.to_string(), row, line, parse_time(raw_t), raw_t.to_string(), value));
     }
-    if out.is_empty() {
+    if read.is_empty() {
         bail!("{file} has no data rows");
     }
+    let unread: Vec<&str> = read.iter().filter(|r| r.3.is_none()).map(|r| r.4.as_str()).collect();
+    let order = if unread.is_empty() {
+        DateOrder::Iso
+    } else {
+        let (order, _, told) = DateOrder::choose(|o| unread.iter().filter(|v| o.parse(v).is_some()).count());
+        // No day above 12: the order under which the dates fall on one day of the month (or
+        // on month ends), as monthly and quarterly exports write them, if only one does so.
+        let regular = |o: DateOrder| {
+            let ds: Option<Vec<NaiveDate>> = unread.iter().map(|v| o.parse(v)).collect();
+            ds.is_some_and(|ds| monthly(&ds))
+        };
+        let (order, why) = match (told, regular(DateOrder::DayFirst), regular(DateOrder::MonthFirst)) {
+            (true, _, _) => (order, ""),
+            (false, false, true) => (DateOrder::MonthFirst, " (every date on one day of the month that way)"),
+            (false, true, false) => (DateOrder::DayFirst, " (every date on one day of the month that way)"),
+            _ => (order, " (no value tells: no day above 12)"),
+        };
+        eprintln!("note: {file}: t {}{why}", order.describe());
+        order
+    };
+    let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+    for (series, row, line, t, raw_t, value) in read {
+        let Some(t) = t.or_else(|| order.parse(&raw_t).map(Time::Date)) else {
+            bail!(
+                "{file}, row {row} (line {line}), column t: {raw_t:?} is not an integer index or a date \
+                 (YYYY-MM-DD, YYYY-MM, YYYYQn, or DD-MM-YYYY / MM/DD/YYYY written one way in the whole file)"
+            );
+        };
+        out.entry(series).or_default().push(Row { line, t, raw_t, value });
+    }
     Ok(out)
+}
+
+/// Whether dates count in months: all on the same day of the month, or all on the last day of
+/// theirs (month-end exports: 2026-01-31, 2026-02-28, …).
+fn monthly(ds: &[NaiveDate]) -> bool {
+    let month_end = |d: &NaiveDate| d.succ_opt().is_none_or(|n| n.month() != d.month());
+    ds.iter().all(|d| d.day() == ds[0].day()) || ds.iter().all(month_end)
 }
 
 /// Orders one series, checks for duplicates and gaps, and returns its values and the season
@@ -120,7 +158,7 @@ fn arrange(file: &str, name: &str, mut rows: Vec<Row>) -> Result<(Vec<f64>, usiz
     } else {
         let ds: Vec<NaiveDate> =
             rows.iter().map(|r| if let Time::Date(d) = r.t { d } else { NaiveDate::MIN }).collect();
-        if ds.iter().all(|d| d.day() == ds[0].day()) {
+        if monthly(&ds) {
             (ds.iter().map(|d| d.year() as i64 * 12 + d.month0() as i64).collect(), "month")
         } else {
             (ds.iter().map(|d| d.num_days_from_ce() as i64).collect(), "day")

@@ -356,6 +356,75 @@ impl Fields<'_> {
     }
 }
 
+/// How a column writes its dates: ISO (`2026-07-01`, the contract's way) unless its values
+/// only read as day-month-year (`01-07-2026`, `1/7/2026`, `01.07.2026`, as Olist's export and
+/// most European ones) or month-day-year (`07/01/2026`, as US ones). A time after the date
+/// (`26-02-2018 19:58`) is allowed and ignored. Chosen per column from its values
+/// ([`crate::score::table::infer`]) and saved with the model, so scoring reads them the same
+/// way; `forecast-series` chooses one per file for `t`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrder {
+    #[default]
+    Iso,
+    DayFirst,
+    MonthFirst,
+}
+
+impl DateOrder {
+    pub fn is_iso(&self) -> bool {
+        *self == DateOrder::Iso
+    }
+
+    /// The date of `s` written this way, if it is one.
+    pub fn parse(self, s: &str) -> Option<NaiveDate> {
+        let s = s.trim();
+        if self == DateOrder::Iso {
+            return parse_date(s).ok();
+        }
+        let (date, time) = match s.find([' ', 'T']) {
+            Some(i) => (&s[..i], Some(s[i + 1..].trim())),
+            None => (s, None),
+        };
+        if let Some(t) = time {
+            let is_time =
+                ["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| chrono::NaiveTime::parse_from_str(t, f).is_ok());
+            if !is_time {
+                return None;
+            }
+        }
+        let sep = date.chars().find(|c| matches!(c, '-' | '/' | '.'))?;
+        let mut parts = date.split(sep);
+        let (a, b, y) = (parts.next()?, parts.next()?, parts.next()?);
+        let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| {
+            lens.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+        };
+        if parts.next().is_some() || !digits(a, 1..=2) || !digits(b, 1..=2) || !digits(y, 4..=4) {
+            return None;
+        }
+        let (a, b, y): (u32, u32, i32) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
+        let (d, m) = if self == DateOrder::DayFirst { (a, b) } else { (b, a) };
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    /// Day-first or month-first for values that are not ISO dates: the one under which more of
+    /// them read (`reads` counts them), and how many; when both read as many (no day above 12
+    /// tells), day-first, with `false`: nothing told.
+    pub fn choose(reads: impl Fn(DateOrder) -> usize) -> (DateOrder, usize, bool) {
+        let (dmy, mdy) = (reads(DateOrder::DayFirst), reads(DateOrder::MonthFirst));
+        if mdy > dmy { (DateOrder::MonthFirst, mdy, true) } else { (DateOrder::DayFirst, dmy, dmy > mdy) }
+    }
+
+    /// How the schema shows it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DateOrder::Iso => "ISO dates",
+            DateOrder::DayFirst => "dates read as day-month-year",
+            DateOrder::MonthFirst => "dates read as month-day-year",
+        }
+    }
+}
+
 /// Parses an ISO-8601 date, or the date part of an ISO-8601 date-time (`2026-07-01T09:30:00`,
 /// `2026-07-01 09:30:00`, with optional fraction and offset).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {

@@ -56,17 +56,25 @@ impl fmt::Display for Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{sev}: {}", self.file)?;
+        write!(f, "{sev}: {}", self.located())
+    }
+}
+
+impl Problem {
+    /// The place and the message, without the severity (`leads.csv, row 5 (line 6), column
+    /// lead_id: …`), for a caller that says "error" itself.
+    pub fn located(&self) -> String {
+        let mut s = self.file.clone();
         if let Some(row) = self.row {
-            write!(f, ", row {row}")?;
+            s += &format!(", row {row}");
             if let Some(line) = self.line {
-                write!(f, " (line {line})")?;
+                s += &format!(" (line {line})");
             }
         }
         if let Some(col) = &self.column {
-            write!(f, ", column {col}")?;
+            s += &format!(", column {col}");
         }
-        write!(f, ": {}", self.message)
+        s + ": " + &self.message
     }
 }
 

@@ -2,10 +2,10 @@
 //! what each column is: numeric, boolean, categorical, date — or dropped (ID-like, free text,
 //! constant, excluded). Values that mean "missing" in real exports are recognised here.
 
-use crate::data::load::{parse_date, parse_number};
+pub use crate::data::load::DateOrder;
+use crate::data::load::parse_number;
 use crate::data::raw;
 use crate::{Error, Result};
-use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -109,66 +109,6 @@ pub fn is_missing(v: &str) -> bool {
     MISSING.iter().any(|m| v.eq_ignore_ascii_case(m))
 }
 
-/// How a column writes its dates: ISO (`2026-07-01`, the contract's way) unless its values
-/// only read as day-month-year (`01-07-2026`, `1/7/2026`, `01.07.2026`, as Olist's export and
-/// most European ones) or month-day-year (`07/01/2026`, as US ones). A time after the date
-/// (`26-02-2018 19:58`) is allowed and ignored. Chosen per column from its values
-/// ([`infer`]) and saved with the model, so scoring reads them the same way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DateOrder {
-    #[default]
-    Iso,
-    DayFirst,
-    MonthFirst,
-}
-
-impl DateOrder {
-    pub fn is_iso(&self) -> bool {
-        *self == DateOrder::Iso
-    }
-
-    /// The date of `s` written this way, if it is one.
-    pub fn parse(self, s: &str) -> Option<NaiveDate> {
-        let s = s.trim();
-        if self == DateOrder::Iso {
-            return parse_date(s).ok();
-        }
-        let (date, time) = match s.find([' ', 'T']) {
-            Some(i) => (&s[..i], Some(s[i + 1..].trim())),
-            None => (s, None),
-        };
-        if let Some(t) = time {
-            let is_time =
-                ["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| chrono::NaiveTime::parse_from_str(t, f).is_ok());
-            if !is_time {
-                return None;
-            }
-        }
-        let sep = date.chars().find(|c| matches!(c, '-' | '/' | '.'))?;
-        let mut parts = date.split(sep);
-        let (a, b, y) = (parts.next()?, parts.next()?, parts.next()?);
-        let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| {
-            lens.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
-        };
-        if parts.next().is_some() || !digits(a, 1..=2) || !digits(b, 1..=2) || !digits(y, 4..=4) {
-            return None;
-        }
-        let (a, b, y): (u32, u32, i32) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
-        let (d, m) = if self == DateOrder::DayFirst { (a, b) } else { (b, a) };
-        NaiveDate::from_ymd_opt(y, m, d)
-    }
-
-    /// How the schema shows it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            DateOrder::Iso => "ISO dates",
-            DateOrder::DayFirst => "dates read as day-month-year",
-            DateOrder::MonthFirst => "dates read as month-day-year",
-        }
-    }
-}
-
 /// What a column is for the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -269,13 +209,9 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
     let (order, ok, note) = if share(iso) >= 0.95 {
         (DateOrder::Iso, iso, String::new())
     } else {
-        let (dmy, mdy) = (read(DateOrder::DayFirst), read(DateOrder::MonthFirst));
-        if mdy > dmy {
-            (DateOrder::MonthFirst, mdy, DateOrder::MonthFirst.describe().to_string())
-        } else if dmy > mdy {
-            (DateOrder::DayFirst, dmy, DateOrder::DayFirst.describe().to_string())
-        } else {
-            (DateOrder::DayFirst, dmy, "dates read as day-month-year (no value tells: no day above 12)".to_string())
+        match DateOrder::choose(read) {
+            (order, ok, true) => (order, ok, order.describe().to_string()),
+            (order, ok, false) => (order, ok, format!("{} (no value tells: no day above 12)", order.describe())),
         }
     };
     if share(ok) >= 0.95 {
@@ -300,6 +236,7 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn col(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -131,6 +131,58 @@ fn monthly_dates_give_the_same_forecast_as_indices_with_season_12() {
     assert_eq!(ra, rb);
 }
 
+#[test]
+fn dates_written_day_first_month_first_or_at_month_ends_count_in_months() {
+    // Finance exports: `;`-separated with DD.MM.YYYY, US MM/DD/YYYY, ISO month ends. Each must
+    // forecast exactly as the same values indexed 0..60 with season 12.
+    let dir = tempfile::tempdir().unwrap();
+    let y: Vec<f64> =
+        (0..60).map(|t| 100.0 + t as f64 + 20.0 * ((t % 12) as f64 / 12.0 * std::f64::consts::TAU).sin()).collect();
+    let month_end = |year: usize, month: usize| {
+        let next = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+        chrono::NaiveDate::from_ymd_opt(next.0 as i32, next.1 as u32, 1).unwrap().pred_opt().unwrap()
+    };
+    let text = |sep: char, t: &dyn Fn(usize, usize) -> String| {
+        let mut s = format!("series{sep}t{sep}value\n");
+        for (i, v) in y.iter().enumerate().rev() {
+            writeln!(s, "m{sep}{}{sep}{v}", t(2015 + i / 12, i % 12 + 1)).unwrap();
+        }
+        s
+    };
+    let by_index: Vec<_> = y.iter().enumerate().map(|(t, v)| ("m".into(), t.to_string(), v.to_string())).collect();
+    let (_, _, want) = run(&write(dir.path(), "index.csv", &rows_text(&by_index)), "12", Some("12"));
+    let cases: [(&str, String, &str); 4] = [
+        (
+            "eu.csv",
+            text(';', &|y, m| format!("01.{m:02}.{y}")),
+            "t dates read as day-month-year (every date on one day",
+        ),
+        (
+            "us.csv",
+            text(',', &|y, m| format!("{m:02}/01/{y}")),
+            "t dates read as month-day-year (every date on one day",
+        ),
+        ("end.csv", text(',', &|y, m| month_end(y, m).format("%Y-%m-%d").to_string()), ""),
+        (
+            "end-dmy.csv",
+            text(',', &|y, m| month_end(y, m).format("%d/%m/%Y").to_string()),
+            "t dates read as day-month-year",
+        ),
+    ];
+    for (name, body, note) in cases {
+        let (code, stderr, rows) = run(&write(dir.path(), name, &body), "12", None);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert!(stderr.contains("season [12]") && stderr.contains(note), "{name}: {stderr}");
+        assert_eq!(rows, want, "{name}");
+    }
+    // Nothing tells the order (every day ≤ 12, and neither reading is on one day of the
+    // month): day-first, and the note says it was assumed.
+    let body = "series,t,value\na,01/02/2018,5\na,02/03/2018,6\na,03/04/2018,7\na,04/05/2018,8\n";
+    let (code, stderr, _) = run(&write(dir.path(), "vague.csv", body), "1", Some("1"));
+    assert!(stderr.contains("day-month-year (no value tells"), "{stderr}");
+    assert_ne!(code, 0, "read day-first these dates are irregular: {stderr}");
+}
+
 /// MASE of forecasts scaled by the in-sample seasonal naive MAE (Hyndman & Koehler 2006).
 fn mase(train: &[f64], test: &[f64], f: &[f64], m: usize) -> f64 {
     let scale: f64 = (m..train.len()).map(|t| (train[t] - train[t - m]).abs()).sum::<f64>() / (train.len() - m) as f64;
@@ -269,6 +321,12 @@ fn bad_files_stop_with_the_place_named() {
         ("nan", "series,t,value\na,1,5\na,2,NaN\n", &["row 2", "column value", "not a finite number"]),
         ("missing", "series,t,value\na,1,5\na,2,\n", &["row 2", "column value", "missing value"]),
         ("bad-t", "series,t,value\na,1,5\na,yesterday,6\n", &["row 2", "column t", "yesterday"]),
+        (
+            "bad-date",
+            "series,t,value\na,01/02/2018,5\na,01/03/2018,6\na,13/13/2018,7\n",
+            &["row 3 (line 4), column t", "\"13/13/2018\"", "written one way in the whole file"],
+        ),
+        ("ragged", "series,t,value\na,1,5\na,2\n", &["row 2 (line 3)", "2 fields but the header has 3"]),
         ("no-column", "name,t,value\na,1,5\n", &["no column `series`"]),
         ("empty", "series,t,value\n", &["no data rows"]),
     ];
