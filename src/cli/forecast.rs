@@ -122,8 +122,8 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
         bail!("--format must be table, json or csv, got {format:?}");
     }
     let m = load(&a.models)?;
-    let period =
-        hint(m.period(&a.period), "ask for a period from the data's current one to a year ahead (the range above)")?;
+    // The error names the periods there are.
+    let period = m.period(&a.period)?;
     let sim = m.simulate(period, &m.open)?;
     let mut rev = m.revenue_rows(&sim, by);
     let mut quota = (by != Level::Product).then(|| m.quota_rows(&sim, by));

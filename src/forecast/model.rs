@@ -500,7 +500,10 @@ impl ForecastModel {
 
     /// Parses and checks a period: it must not be over and not too far ahead.
     pub fn period(&self, text: &str) -> Result<Period> {
-        let p: Period = text.parse().map_err(Error::InvalidArgument)?;
+        let p: Period = text.parse().map_err(|e| {
+            let ((q0, q1), (m0, m1)) = (self.periods(Grain::Quarter), self.periods(Grain::Month));
+            Error::InvalidArgument(format!("{e}; forecasts cover {q0} through {q1}, or {m0} through {m1}"))
+        })?;
         let (first, last) = self.periods(Grain::of_period(p));
         if p < first {
             return Err(Error::InvalidArgument(format!(

@@ -335,6 +335,8 @@ fn unknown_periods_reps_and_levels_are_clear_errors() {
         (vec!["--period", "2024Q1"], "unknown period 2024Q1"),
         (vec!["--period", "2031Q1"], "too far ahead"),
         (vec!["--period", "2026Q5"], "cannot parse"),
+        // An unreadable period still says which periods there are.
+        (vec!["--period", "Q4 2026"], "; forecasts cover 20"),
         (vec!["--period", "2026Q4", "--by", "planet"], "unknown level"),
         (vec!["--period", "2026Q4", "--by", "rep", "--key", "R999"], "unknown rep \"R999\""),
         (vec!["--period", "2026Q4", "--format", "xml"], "--format"),
