@@ -298,6 +298,33 @@ fn versions_promote_and_roll_back_from_the_cli() {
     assert!(r.stdout.contains("\"data_fingerprint\""), "{}", r.stdout);
 }
 
+/// Fisher–Yates with a 64-bit LCG seeded 42: the same order on every machine.
+fn shuffle<T>(lines: &mut [T]) {
+    let mut s = 42u64;
+    for i in (1..lines.len()).rev() {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        lines.swap(i, ((s >> 33) as usize) % (i + 1));
+    }
+}
+
+/// `leadcast evaluate scoring` of the models in `m` on `test`: the report's AUC and log loss.
+fn evaluate(m: &Path, test: &Path, report: &Path) -> (f64, f64) {
+    let r = leadcast(&[
+        "evaluate",
+        "scoring",
+        "--models",
+        m.to_str().unwrap(),
+        "--input",
+        test.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("metrics.json")).unwrap()).unwrap();
+    (v["auc"].as_f64().unwrap(), v["log_loss"].as_f64().unwrap())
+}
+
 /// Issue 3's real-leads acceptance on a split of its own: bank-full's rows shuffled with a
 /// fixed seed, 80% to train (`duration` excluded: it is known only after the call), 20% to
 /// judge. LightGBM with defaults reaches AUC 0.80 on such splits (`benches/scoring_baselines.sh`
@@ -308,12 +335,7 @@ fn real_leads_reach_an_auc_of_080_on_a_shuffled_split() {
     let text = std::fs::read_to_string(shared_data().join("bank-marketing/bank-full.csv")).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     let header = lines.remove(0);
-    // Fisher–Yates with a 64-bit LCG: the same order on every machine.
-    let mut s = 42u64;
-    for i in (1..lines.len()).rev() {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        lines.swap(i, ((s >> 33) as usize) % (i + 1));
-    }
+    shuffle(&mut lines);
     let cut = lines.len() * 4 / 5;
     let write = |name: &str, rows: &[&str]| {
         let p = root.path().join(name);
@@ -325,21 +347,7 @@ fn real_leads_reach_an_auc_of_080_on_a_shuffled_split() {
         let m = root.path().join(format!("m-{model}"));
         let r = train_bank(&train_file, &m, &["--exclude", "duration", "--model", model]);
         assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-        let rep = root.path().join(format!("rep-{model}"));
-        let r = leadcast(&[
-            "evaluate",
-            "scoring",
-            "--models",
-            m.to_str().unwrap(),
-            "--input",
-            test_file.to_str().unwrap(),
-            "--report",
-            rep.to_str().unwrap(),
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(rep.join("metrics.json")).unwrap()).unwrap();
-        (v["auc"].as_f64().unwrap(), v["log_loss"].as_f64().unwrap())
+        evaluate(&m, &test_file, &root.path().join(format!("rep-{model}")))
     };
     let (auc, log_loss) = judge("auto");
     let (linear_auc, linear_log_loss) = judge("logistic");
@@ -409,30 +417,12 @@ fn olist_leads_with_day_first_dates_are_scored_on_real_data() {
     );
 
     // Shuffled 80/20 (the LCG of the bank test).
-    let mut s = 42u64;
-    for i in (1..lines.len()).rev() {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        lines.swap(i, ((s >> 33) as usize) % (i + 1));
-    }
+    shuffle(&mut lines);
     let cut = lines.len() * 4 / 5;
     let (train_file, test_file) = (write("train.csv", &lines[..cut]), write("test.csv", &lines[cut..]));
     let m = root.path().join("m");
     train(&train_file, &m, &[]);
-    let rep = root.path().join("rep");
-    let r = leadcast(&[
-        "evaluate",
-        "scoring",
-        "--models",
-        m.to_str().unwrap(),
-        "--input",
-        test_file.to_str().unwrap(),
-        "--report",
-        rep.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(rep.join("metrics.json")).unwrap()).unwrap();
-    let (auc, ll) = (v["auc"].as_f64().unwrap(), v["log_loss"].as_f64().unwrap());
+    let (auc, ll) = evaluate(&m, &test_file, &root.path().join("rep"));
     let rate = lines[cut..].iter().filter(|l| l.ends_with(",1")).count() as f64 / (lines.len() - cut) as f64;
     let base = -(rate * rate.ln() + (1.0 - rate) * (1.0 - rate).ln());
     eprintln!("olist, shuffled 80/20: AUC {auc:.4}, log loss {ll:.4} (base rate {base:.4})");
