@@ -153,16 +153,7 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
 
     // Score: the target column is ignored, extra columns too; explanations on.
     let out = root.path().join("scores.csv");
-    let r = leadcast(&[
-        "score",
-        "--models",
-        m.to_str().unwrap(),
-        "--input",
-        bank.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--explain",
-    ]);
+    let r = score(&m, &bank, &out, &["--explain"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (h, rows) = read_csv(&out);
     assert_eq!(&h[..4], ["row", "probability", "score", "grade"]);
@@ -177,15 +168,7 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
     }
     // The same through Parquet.
     let outp = root.path().join("scores.parquet");
-    let r = leadcast(&[
-        "score",
-        "--models",
-        m.to_str().unwrap(),
-        "--input",
-        bank.to_str().unwrap(),
-        "--output",
-        outp.to_str().unwrap(),
-    ]);
+    let r = score(&m, &bank, &outp, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let df = polars::prelude::ParquetReader::new(std::fs::File::open(&outp).unwrap());
     use polars::prelude::SerReader;
@@ -205,15 +188,7 @@ fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
     let score = |name: &str, body: String| {
         let p = root.path().join(name);
         std::fs::write(&p, body).unwrap();
-        leadcast(&[
-            "score",
-            "--models",
-            m.to_str().unwrap(),
-            "--input",
-            p.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-        ])
+        score(&m, &p, &out, &[])
     };
     // An unknown job and a wrong type: scored, with the row and column named.
     let weird = lines[2].replacen("\"technician\"", "\"astronaut\"", 1).replacen(";29;", ";lots;", 1);
@@ -296,6 +271,14 @@ fn versions_promote_and_roll_back_from_the_cli() {
     assert!(r.stderr.contains("no version \"nope\""), "{}", r.stderr);
     let r = leadcast(&["models", "show", "scoring", "--models", m.to_str().unwrap()]);
     assert!(r.stdout.contains("\"data_fingerprint\""), "{}", r.stdout);
+}
+
+/// `leadcast score --models m --input input --output output [extra…]`.
+fn score(m: &Path, input: &Path, output: &Path, extra: &[&str]) -> Run {
+    let mut a = vec!["score", "--models", m.to_str().unwrap(), "--input", input.to_str().unwrap()];
+    a.extend(["--output", output.to_str().unwrap()]);
+    a.extend(extra);
+    leadcast(&a)
 }
 
 /// Fisher–Yates with a 64-bit LCG seeded 42: the same order on every machine.
@@ -430,15 +413,7 @@ fn olist_leads_with_day_first_dates_are_scored_on_real_data() {
 
     // Scoring reads the dates the same way: no "not a date" warnings.
     let out = root.path().join("scores.csv");
-    let r = leadcast(&[
-        "score",
-        "--models",
-        m.to_str().unwrap(),
-        "--input",
-        test_file.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let r = score(&m, &test_file, &out, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!std::fs::read_to_string(&out).unwrap().contains("is not a date"));
 }
