@@ -452,6 +452,64 @@ fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)
 }
 
+/// How a column writes its numbers: with a decimal point (`1234.5`, the contract's way) or,
+/// as most European exports do, a decimal comma with `.` or a space between thousands
+/// (`1234,5`, `1.234,5`, `1 234,5`). Chosen per column when a model is trained
+/// ([`crate::score::table::infer`]) and saved with it, so scoring reads them the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecimalMark {
+    #[default]
+    Point,
+    Comma,
+}
+
+impl DecimalMark {
+    pub fn is_point(&self) -> bool {
+        *self == DecimalMark::Point
+    }
+
+    /// The finite number `s` is, written this way. With a comma, `1.234` is a thousand two
+    /// hundred and thirty-four (three digits after a dot are a thousands group), and a value
+    /// that only reads with a point (`1.5`) reads so.
+    pub fn parse(self, s: &str) -> Option<f64> {
+        let s = s.trim();
+        if self == DecimalMark::Comma {
+            if let Some(x) = decimal_comma(s) {
+                return Some(x);
+            }
+        }
+        parse_number(s).ok()
+    }
+}
+
+/// `1234,5`, `-1.234,56`, `1 234`, `1.234` as numbers (a decimal comma; `.`, a space or a
+/// no-break space between thousands); `None` for anything else.
+fn decimal_comma(s: &str) -> Option<f64> {
+    let (sign, body) = match s.as_bytes().first()? {
+        b'-' => ("-", &s[1..]),
+        b'+' => ("", &s[1..]),
+        _ => ("", s),
+    };
+    let (int, frac) = match body.split_once(',') {
+        Some((i, f)) if !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit()) => (i, Some(f)),
+        Some(_) => return None,
+        None => (body, None),
+    };
+    let groups: Vec<&str> = int.split(['.', ' ', '\u{a0}']).collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit());
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups.iter().all(|g| digits(g))
+        && groups[1..].iter().all(|g| g.len() == 3);
+    // Grouped thousands, with or without decimals; or plain digits with decimals.
+    if !(grouped || (groups.len() == 1 && digits(int) && frac.is_some())) {
+        return None;
+    }
+    let text = format!("{sign}{}.{}", groups.concat(), frac.unwrap_or("0"));
+    text.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
 /// Parses a finite number.
 pub fn parse_number(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {

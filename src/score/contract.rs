@@ -39,6 +39,7 @@ fn fixed(name: &str, kind: Kind) -> ColumnInfo {
         distinct: 0,
         note: "contract column".into(),
         date_order: Default::default(),
+        decimal: Default::default(),
     }
 }
 

@@ -8,8 +8,7 @@
 //! missing as NaN), and one-hot plus scaled numerics for the linear model. Every encoded column
 //! belongs to one feature, so explanations add up per feature.
 
-use super::table::{ColumnInfo, DateOrder, Kind, Role, Table, is_missing, tidy};
-use crate::data::load::parse_number;
+use super::table::{ColumnInfo, DateOrder, DecimalMark, Kind, Role, Table, is_missing, tidy};
 use chrono::{Datelike, NaiveDate};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -51,6 +50,9 @@ pub enum Code {
         /// counts). `mean` and `std` are then of the logged values. Trees see x itself.
         #[serde(default)]
         log: bool,
+        /// How the column writes decimals (absent in the JSON for a point).
+        #[serde(default, skip_serializing_if = "DecimalMark::is_point")]
+        decimal: DecimalMark,
     },
     /// 1.0 for `positive`, 0.0 for any other present value.
     Boolean {
@@ -108,7 +110,7 @@ fn linear_age(age: f64) -> f64 {
     age.max(0.0)
 }
 
-fn number(v: &str) -> Option<f64> {
+fn number(v: &str, decimal: DecimalMark) -> Option<f64> {
     let t = tidy(v);
     // Whole numbers (most cells of CRM exports) without the float parser: exact below 2^53.
     let (neg, digits) = match t.as_bytes() {
@@ -119,7 +121,7 @@ fn number(v: &str) -> Option<f64> {
         let n = digits.iter().fold(0i64, |n, &d| n * 10 + (d - b'0') as i64);
         return Some(if neg { -(n as f64) } else { n as f64 });
     }
-    if is_missing(v) { None } else { parse_number(t).ok() }
+    if is_missing(v) { None } else { decimal.parse(t) }
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -201,11 +203,11 @@ impl Encoder {
             match info.kind.as_ref() {
                 Some(Kind::Numeric) => {
                     let (median, lo, hi, mean, std, has_missing, log) =
-                        numeric_stats(col.iter().map(|v| number(v)), true);
+                        numeric_stats(col.iter().map(|v| number(v, info.decimal)), true);
                     features.push(Feature {
                         name: name.clone(),
                         column: name,
-                        code: Code::Numeric { median, lo, hi, mean, std, has_missing, log },
+                        code: Code::Numeric { median, lo, hi, mean, std, has_missing, log, decimal: info.decimal },
                     });
                 }
                 Some(Kind::Boolean { positive }) => {
@@ -352,7 +354,7 @@ impl Encoder {
             f64::NAN
         };
         match &f.code {
-            Code::Numeric { .. } => number(raw).unwrap_or_else(|| wrong(unseen)),
+            Code::Numeric { decimal, .. } => number(raw, *decimal).unwrap_or_else(|| wrong(unseen)),
             Code::Boolean { positive, .. } => {
                 if is_missing(raw) {
                     f64::NAN
@@ -400,7 +402,7 @@ impl Encoder {
     /// Writes the linear encoding of feature `k` (given its tree value) into `out`.
     pub fn linear_values(&self, k: usize, tree_value: f64, out: &mut [f64]) {
         match &self.features[k].code {
-            Code::Numeric { median, lo, hi, mean, std, has_missing, log } => {
+            Code::Numeric { median, lo, hi, mean, std, has_missing, log, .. } => {
                 let miss = tree_value.is_nan();
                 let x = linear_numeric(if miss { *median } else { tree_value }, *lo, *hi, *log);
                 out[0] = (x - mean) / std;
@@ -434,7 +436,7 @@ impl Encoder {
     /// `w` is the feature's slice of the weights.
     pub fn linear_dot(&self, k: usize, tree_value: f64, w: &[f64]) -> f64 {
         match &self.features[k].code {
-            Code::Numeric { median, lo, hi, mean, std, has_missing, log } => {
+            Code::Numeric { median, lo, hi, mean, std, has_missing, log, .. } => {
                 let miss = tree_value.is_nan();
                 let x = linear_numeric(if miss { *median } else { tree_value }, *lo, *hi, *log);
                 w[0] * (x - mean) / std + if *has_missing && miss { w[1] } else { 0.0 }
@@ -625,12 +627,30 @@ mod tests {
     #[test]
     fn whole_numbers_parse_like_the_float_parser() {
         for v in ["0", "7", "-1", "2143", " 58 ", "-0", "123456789012345", "007"] {
-            assert_eq!(number(v), v.trim().parse::<f64>().ok(), "{v:?}");
+            assert_eq!(number(v, DecimalMark::Point), v.trim().parse::<f64>().ok(), "{v:?}");
         }
         for v in ["1.5", "-2.25e3", "1e400", "", "NA", "-", "--1", "12a", "1234567890123456789"] {
             let float = v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
-            assert_eq!(number(v), float.filter(|_| !is_missing(v)), "{v:?}");
+            assert_eq!(number(v, DecimalMark::Point), float.filter(|_| !is_missing(v)), "{v:?}");
         }
+    }
+
+    #[test]
+    fn decimal_commas_are_read_in_a_column_that_writes_them() {
+        let comma = |v: &str| number(v, DecimalMark::Comma);
+        assert_eq!(comma("1,5"), Some(1.5));
+        assert_eq!(comma("-1.234,56"), Some(-1234.56));
+        assert_eq!(comma("1 234,5"), Some(1234.5));
+        assert_eq!(comma("1\u{a0}234"), Some(1234.0));
+        // Three digits after a dot are a thousands group there; other dots are points.
+        assert_eq!(comma("1.234"), Some(1234.0));
+        assert_eq!(comma("1.5"), Some(1.5));
+        assert_eq!(comma("42"), Some(42.0));
+        for v in ["1,2,3", "1,", ",5", "12.34,5", "1.2345,6", "abc", "NA", ""] {
+            assert_eq!(comma(v), None, "{v:?}");
+        }
+        // A column of points never reads a comma.
+        assert_eq!(number("1,5", DecimalMark::Point), None);
     }
 
     #[test]

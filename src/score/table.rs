@@ -2,8 +2,8 @@
 //! what each column is: numeric, boolean, categorical, date — or dropped (ID-like, free text,
 //! constant, excluded). Values that mean "missing" in real exports are recognised here.
 
-pub use crate::data::load::DateOrder;
 use crate::data::load::parse_number;
+pub use crate::data::load::{DateOrder, DecimalMark};
 use crate::data::raw;
 use crate::{Error, Result};
 use rustc_hash::FxHashMap;
@@ -150,6 +150,9 @@ pub struct ColumnInfo {
     /// How a date column writes its dates (absent in the JSON for ISO).
     #[serde(default, skip_serializing_if = "DateOrder::is_iso")]
     pub date_order: DateOrder,
+    /// How a numeric column writes its decimals (absent in the JSON for a point).
+    #[serde(default, skip_serializing_if = "DecimalMark::is_point")]
+    pub decimal: DecimalMark,
 }
 
 /// Infers the kind of one column from its values.
@@ -173,12 +176,20 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
         distinct,
         note,
         date_order: DateOrder::Iso,
+        decimal: DecimalMark::Point,
     };
     if distinct <= 1 {
         return info(Role::Dropped, None, "constant".into());
     }
     let share = |ok: usize| ok as f64 / present.max(1) as f64;
     let numeric_ok: usize = counts.iter().filter(|(v, _)| parse_number(v).is_ok()).map(|(_, n)| n).sum();
+    // Numbers with a decimal comma (European exports): only when some value has a comma and
+    // the comma reading reads (nearly) all, so a column of points never changes its reading.
+    let comma_ok: usize = if numeric_ok < present && counts.keys().any(|v| v.contains(',')) {
+        counts.iter().filter(|(v, _)| DecimalMark::Comma.parse(v).is_some()).map(|(_, n)| n).sum()
+    } else {
+        0
+    };
     if distinct == 2 {
         let mut vals: Vec<&str> = counts.keys().copied().collect();
         vals.sort();
@@ -186,7 +197,9 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
         let positive = vals.iter().find(|v| truthy.iter().any(|t| v.eq_ignore_ascii_case(t))).unwrap_or(&vals[1]);
         return info(Role::Feature, Some(Kind::Boolean { positive: positive.to_string() }), String::new());
     }
-    if share(numeric_ok) >= 0.95 {
+    if share(numeric_ok) >= 0.95 || share(comma_ok) >= 0.95 {
+        let (decimal, numeric_ok) =
+            if share(numeric_ok) >= 0.95 { (DecimalMark::Point, numeric_ok) } else { (DecimalMark::Comma, comma_ok) };
         let ints = counts.keys().all(|v| v.parse::<i64>().is_ok());
         let lname = name.to_ascii_lowercase();
         if ints
@@ -195,12 +208,16 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
         {
             return info(Role::Dropped, None, "ID-like (unique integers)".into());
         }
-        let note = if numeric_ok < present {
-            format!("{} non-numeric values treated as missing", present - numeric_ok)
-        } else {
-            String::new()
-        };
-        return info(Role::Feature, Some(Kind::Numeric), note);
+        let mut notes = Vec::new();
+        if decimal == DecimalMark::Comma {
+            notes.push("decimal commas (1,5 = 1.5)".to_string());
+        }
+        if numeric_ok < present {
+            notes.push(format!("{} non-numeric values treated as missing", present - numeric_ok));
+        }
+        let mut c = info(Role::Feature, Some(Kind::Numeric), notes.join("; "));
+        c.decimal = decimal;
+        return c;
     }
     // Dates: ISO, else the order under which (nearly) every value reads as a date. When both
     // orders read them all (no day above 12), day-month-year is assumed and the note says so.
@@ -255,6 +272,14 @@ mod tests {
         let nums: Vec<String> = (0..100).map(|i| i.to_string()).collect();
         assert_eq!(infer("lead_id", &nums).role, Role::Dropped);
         assert_eq!(infer("balance", &nums).kind, Some(Kind::Numeric));
+        // Decimal commas: numeric, saved as such; a column of points stays one.
+        let c = infer("x", &col(&["1,5", "2.143,00", "-3", "NA", "0,25"]));
+        assert_eq!((c.kind, c.decimal), (Some(Kind::Numeric), DecimalMark::Comma));
+        assert!(c.note.contains("decimal commas"), "{}", c.note);
+        assert_eq!(infer("x", &col(&["1.5", "2143", "-3", "0.25"])).decimal, DecimalMark::Point);
+        assert_eq!(k(&["1,2,3", "4,5,6", "1,2,3", "7,8,9"]), Some(Kind::Categorical));
+        let json = serde_json::to_value(infer("x", &col(&["1.5", "2143", "-3", "0.25"]))).unwrap();
+        assert!(json.get("decimal").is_none(), "{json}");
     }
 
     #[test]

@@ -115,6 +115,7 @@ pub fn schema(table: &Table, spec: &TrainSpec) -> Result<Vec<ColumnInfo>> {
                     distinct: 0,
                     note: String::new(),
                     date_order: Default::default(),
+                    decimal: Default::default(),
                 },
                 (None, Some(fixed)) => fixed.clone(),
                 (None, None) => infer(name, col),

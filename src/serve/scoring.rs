@@ -11,10 +11,10 @@ use super::auth::{Authorization, Role};
 use super::error::{ApiError, Body, Fields, JsonBytes, parse};
 use super::models::Served;
 use super::state::AppState;
-use crate::data::load::{parse_date, parse_number};
+use crate::data::load::parse_date;
 use crate::score::features::Code;
 use crate::score::model::{Prediction, ScoringModel};
-use crate::score::table::{DateOrder, Table, is_missing};
+use crate::score::table::{DateOrder, DecimalMark, Table, is_missing};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +26,8 @@ use utoipa::ToSchema;
 /// What JSON a model input column accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Expect {
-    Number,
+    /// A JSON number, or a string written as the model's training column wrote numbers.
+    Number(DecimalMark),
     Text,
     /// A date, written as the model's training column wrote them.
     Date(DateOrder),
@@ -42,7 +43,7 @@ pub fn expectations(model: &ScoringModel) -> Vec<(String, Expect)> {
             continue;
         }
         let e = match f.code {
-            Code::Numeric { .. } => Expect::Number,
+            Code::Numeric { decimal, .. } => Expect::Number(decimal),
             Code::Boolean { .. } => Expect::Flag,
             Code::Categorical { .. } => Expect::Text,
             Code::DateAge { order, .. } | Code::DateMonth { order, .. } | Code::DateWeekday { order, .. } => {
@@ -59,12 +60,14 @@ fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<
     let bad = |what: &str| Err(ApiError::field(path(), format!("{} must be {what}", path())));
     match (v, expect) {
         (None | Some(Value::Null), _) => Ok(String::new()),
-        (Some(Value::Number(n)), Expect::Number | Expect::Text | Expect::Flag) => Ok(n.to_string()),
+        (Some(Value::Number(n)), Expect::Number(_) | Expect::Text | Expect::Flag) => Ok(n.to_string()),
         (Some(Value::Bool(b)), Expect::Flag | Expect::Text) => Ok(if *b { "1".into() } else { "0".into() }),
         (Some(Value::String(s)), Expect::Text | Expect::Flag) => Ok(s.clone()),
-        (Some(Value::String(s)), Expect::Number) => {
-            if is_missing(s) || parse_number(s.trim()).is_ok() {
+        (Some(Value::String(s)), Expect::Number(decimal)) => {
+            if is_missing(s) || decimal.parse(s).is_some() {
                 Ok(s.clone())
+            } else if decimal == DecimalMark::Comma {
+                bad("a number (1234.5, or 1.234,5 as the model was trained on)")
             } else {
                 bad("a number")
             }
@@ -76,7 +79,7 @@ fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<
                 bad(date_words(order))
             }
         }
-        (Some(_), Expect::Number) => bad("a number"),
+        (Some(_), Expect::Number(_)) => bad("a number"),
         (Some(_), Expect::Date(order)) => bad(&format!("{} string", date_words(order))),
         (Some(_), Expect::Text | Expect::Flag) => bad("a string"),
     }
@@ -390,4 +393,20 @@ pub async fn score_opportunities(
         })
         .collect();
     json_response(&OpportunityScores { model: ModelRef { kind: "opportunity", version: &s.version }, results })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_string_must_read_as_the_model_column_wrote_numbers() {
+        let v = Value::String("1.234,5".into());
+        let path = || "lead.calls".to_string();
+        let e = cell(Some(&v), Expect::Number(DecimalMark::Point), path).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.message.as_str()), (422, "lead.calls must be a number"));
+        assert_eq!(cell(Some(&v), Expect::Number(DecimalMark::Comma), path).unwrap(), "1.234,5");
+        let e = cell(Some(&Value::String("lots".into())), Expect::Number(DecimalMark::Comma), path).unwrap_err();
+        assert!(e.message.contains("1.234,5 as the model was trained on"), "{}", e.message);
+    }
 }

@@ -10,7 +10,6 @@
 //! and the fast path needs no error messages of its own.
 
 use super::scoring::Expect;
-use crate::data::load::parse_number;
 use crate::score::features::{Code, Encoded, Encoder};
 use crate::score::table::{Table, is_missing};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -41,10 +40,10 @@ impl Cell<'_> {
     fn fits(&self, e: Expect) -> bool {
         match (self, e) {
             (Cell::Missing, _) => true,
-            (Cell::Number(_), Expect::Number | Expect::Text | Expect::Flag) => true,
+            (Cell::Number(_), Expect::Number(_) | Expect::Text | Expect::Flag) => true,
             (Cell::Flag(_), Expect::Flag | Expect::Text) => true,
             (Cell::Text(_), Expect::Text | Expect::Flag) => true,
-            (Cell::Text(s), Expect::Number) => is_missing(s) || parse_number(s.trim()).is_ok(),
+            (Cell::Text(s), Expect::Number(decimal)) => is_missing(s) || decimal.parse(s).is_some(),
             (Cell::Text(s), Expect::Date(order)) => is_missing(s) || order.parse(s).is_some(),
             _ => false,
         }
@@ -337,7 +336,7 @@ mod tests {
     fn inputs() -> Vec<(String, Expect)> {
         vec![
             ("source".into(), Expect::Text),
-            ("calls".into(), Expect::Number),
+            ("calls".into(), Expect::Number(Default::default())),
             ("created_at".into(), Expect::Date(Default::default())),
         ]
     }
@@ -382,5 +381,16 @@ mod tests {
         }
         let one = read(br#"{"lead": {"source": "web"}}"#, &i, "lead_id", "leads", "lead").expect("one lead");
         assert_eq!((one.len(), one.explain), (1, None));
+    }
+
+    #[test]
+    fn a_number_string_is_read_as_the_model_column_wrote_numbers() {
+        use crate::score::table::DecimalMark;
+        let body = br#"{"lead": {"calls": "1.234,5"}}"#;
+        let comma = vec![("calls".to_string(), Expect::Number(DecimalMark::Comma))];
+        let rows = read(body, &comma, "lead_id", "leads", "lead").expect("a decimal comma in a comma column");
+        assert_eq!(rows.cell(0, 0).text(), "1.234,5");
+        // A column of points leaves it to the general path, which names the field.
+        assert!(read(body, &inputs(), "lead_id", "leads", "lead").is_none());
     }
 }

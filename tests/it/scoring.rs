@@ -175,6 +175,49 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
     assert_eq!(df.finish().unwrap().height(), 6000);
 }
 
+/// European exports write `2.143,00` for 2143: such a column is numeric, trains and scores
+/// exactly as the same numbers written with a point, and the API takes either spelling.
+#[test]
+fn numbers_with_decimal_commas_read_as_the_numbers_they_are() {
+    let root = tempfile::tempdir().unwrap();
+    let bank = bank_sample(root.path(), 4000);
+    let text = std::fs::read_to_string(&bank).unwrap();
+    // balance (column 6) as 1.234,00 with a dot between thousands, and as 1234.5 / 1234,5.
+    let european = |l: &str| {
+        let mut f: Vec<String> = l.split(';').map(str::to_string).collect();
+        if let Ok(b) = f[5].parse::<i64>() {
+            let digits = b.abs().to_string();
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push('.');
+                }
+                grouped.push(c);
+            }
+            f[5] = format!("{}{grouped},00", if b < 0 { "-" } else { "" });
+        }
+        f.join(";")
+    };
+    let eu = root.path().join("bank-eu.csv");
+    std::fs::write(&eu, text.lines().map(european).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    assert!(std::fs::read_to_string(&eu).unwrap().contains(";2.143,00;"));
+    let (m_point, m_comma) = (root.path().join("m-point"), root.path().join("m-comma"));
+    for (file, m) in [(&bank, &m_point), (&eu, &m_comma)] {
+        let r = train_bank(file, m, &["--exclude", "duration", "--model", "logistic"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let balance = r.stdout.lines().find(|l| l.trim_start().starts_with("balance")).unwrap_or_default();
+        assert!(balance.contains("numeric"), "{balance}");
+        assert_eq!(balance.contains("decimal commas"), m == &m_comma, "{balance}");
+    }
+    // The same numbers, the same model: identical scores, no warnings.
+    let (out_point, out_comma) = (root.path().join("point.csv"), root.path().join("comma.csv"));
+    assert_eq!(score(&m_point, &bank, &out_point, &[]).code, 0);
+    let r = score(&m_comma, &eu, &out_comma, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("not a number"), "{}", r.stderr);
+    assert_eq!(read_csv(&out_point), read_csv(&out_comma));
+}
+
 #[test]
 fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
     let root = tempfile::tempdir().unwrap();
