@@ -15,7 +15,7 @@
 use super::args::ForecastSeriesArgs;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{Datelike, NaiveDate};
-use leadcast::data::load::DateOrder;
+use leadcast::data::load::{DateOrder, DecimalMark};
 use leadcast::data::raw;
 use leadcast::domain::Period;
 use leadcast::forecast::ts;
@@ -65,8 +65,8 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
         })
     };
     let (cs, ct, cv) = (col("series")?, col("t")?, col("value")?);
-    // (series, row, line, t if read, raw t, value)
-    let mut read: Vec<(String, usize, usize, Option<Time>, String, f64)> = Vec::new();
+    // (series, row, line, t if read, raw t, raw value)
+    let mut read: Vec<(String, usize, usize, Option<Time>, String, String)> = Vec::new();
     for rec in t.rows {
         let rec = rec.map_err(|p| anyhow!(p.located()))?;
         let (row, line) = (rec.row, rec.line.map_or(rec.row + 1, |l| l as usize));
@@ -84,11 +84,7 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
         if raw_v.is_empty() {
             bail!("{}: missing value (series {series}, t {raw_t})", at("value"));
         }
-        let value: f64 = match raw_v.parse::<f64>() {
-            Ok(v) if v.is_finite() => v,
-            _ => bail!("{}: {raw_v:?} is not a finite number (series {series}, t {raw_t})", at("value")),
-        };
-        read.push((series.to_string(), row, line, parse_time(raw_t), raw_t.to_string(), value));
+        read.push((series.to_string(), row, line, parse_time(raw_t), raw_t.to_string(), raw_v.to_string()));
     }
     if read.is_empty() {
         bail!("{file} has no data rows");
@@ -113,8 +109,22 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
         eprintln!("note: {file}: t {}{why}", order.describe());
         order
     };
+    // Values: with a decimal point, unless (nearly) every value reads only with a decimal comma
+    // (`1.234,5`, European exports) — the scoring tables' rule, for the whole file.
+    let share = |d: DecimalMark| read.iter().filter(|r| d.parse(&r.5).is_some()).count() as f64 / read.len() as f64;
+    let decimal = if share(DecimalMark::Point) < 0.95 && share(DecimalMark::Comma) >= 0.95 {
+        eprintln!("note: {file}: value read with decimal commas (1,5 = 1.5)");
+        DecimalMark::Comma
+    } else {
+        DecimalMark::Point
+    };
     let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for (series, row, line, t, raw_t, value) in read {
+    for (series, row, line, t, raw_t, raw_v) in read {
+        let Some(value) = decimal.parse(&raw_v) else {
+            bail!(
+                "{file}, row {row} (line {line}), column value: {raw_v:?} is not a finite number (series {series}, t {raw_t})"
+            );
+        };
         let Some(t) = t.or_else(|| order.parse(&raw_t).map(Time::Date)) else {
             bail!(
                 "{file}, row {row} (line {line}), column t: {raw_t:?} is not an integer index or a date \

@@ -133,8 +133,8 @@ fn monthly_dates_give_the_same_forecast_as_indices_with_season_12() {
 
 #[test]
 fn dates_written_day_first_month_first_or_at_month_ends_count_in_months() {
-    // Finance exports: `;`-separated with DD.MM.YYYY, US MM/DD/YYYY, ISO month ends. Each must
-    // forecast exactly as the same values indexed 0..60 with season 12.
+    // Finance exports: `;`-separated with DD.MM.YYYY and decimal commas, US MM/DD/YYYY, ISO
+    // month ends. Each must forecast exactly as the same values indexed 0..60 with season 12.
     let dir = tempfile::tempdir().unwrap();
     let y: Vec<f64> =
         (0..60).map(|t| 100.0 + t as f64 + 20.0 * ((t % 12) as f64 / 12.0 * std::f64::consts::TAU).sin()).collect();
@@ -142,21 +142,24 @@ fn dates_written_day_first_month_first_or_at_month_ends_count_in_months() {
         let next = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
         chrono::NaiveDate::from_ymd_opt(next.0 as i32, next.1 as u32, 1).unwrap().pred_opt().unwrap()
     };
+    // With `;` the values are written as European exports do: with a decimal comma.
     let text = |sep: char, t: &dyn Fn(usize, usize) -> String| {
         let mut s = format!("series{sep}t{sep}value\n");
         for (i, v) in y.iter().enumerate().rev() {
+            let v = if sep == ';' { v.to_string().replace('.', ",") } else { v.to_string() };
             writeln!(s, "m{sep}{}{sep}{v}", t(2015 + i / 12, i % 12 + 1)).unwrap();
         }
         s
     };
     let by_index: Vec<_> = y.iter().enumerate().map(|(t, v)| ("m".into(), t.to_string(), v.to_string())).collect();
     let (_, _, want) = run(&write(dir.path(), "index.csv", &rows_text(&by_index)), "12", Some("12"));
-    let cases: [(&str, String, &str); 4] = [
+    let cases: [(&str, String, &str); 5] = [
         (
             "eu.csv",
             text(';', &|y, m| format!("01.{m:02}.{y}")),
             "t dates read as day-month-year (every date on one day",
         ),
+        ("eu-values.csv", text(';', &|y, m| format!("{y}-{m:02}-01")), "value read with decimal commas (1,5 = 1.5)"),
         (
             "us.csv",
             text(',', &|y, m| format!("{m:02}/01/{y}")),
