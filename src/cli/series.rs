@@ -111,13 +111,11 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
     };
     // Values: with a decimal point, unless (nearly) every value reads only with a decimal comma
     // (`1.234,5`, European exports) — the scoring tables' rule, for the whole file.
-    let share = |d: DecimalMark| read.iter().filter(|r| d.parse(&r.5).is_some()).count() as f64 / read.len() as f64;
-    let decimal = if share(DecimalMark::Point) < 0.95 && share(DecimalMark::Comma) >= 0.95 {
+    let numbers = |d: DecimalMark| read.iter().filter(|r| d.parse(&r.5).is_some()).count();
+    let decimal = DecimalMark::choose(read.len(), numbers).map_or(DecimalMark::Point, |c| c.0);
+    if decimal == DecimalMark::Comma {
         eprintln!("note: {file}: value read with decimal commas (1,5 = 1.5)");
-        DecimalMark::Comma
-    } else {
-        DecimalMark::Point
-    };
+    }
     let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for (series, row, line, t, raw_t, raw_v) in read {
         let Some(value) = decimal.parse(&raw_v) else {

@@ -469,6 +469,15 @@ impl DecimalMark {
         *self == DecimalMark::Point
     }
 
+    /// How `present` values write their numbers, `reads` counting how many read each way: with
+    /// a point when nearly all (95%) read so, else with a comma when nearly all read so (the
+    /// point is asked first, so a column of points never changes its reading); `None` when
+    /// they are not numbers. With the count read.
+    pub fn choose(present: usize, reads: impl Fn(DecimalMark) -> usize) -> Option<(DecimalMark, usize)> {
+        let nearly_all = |n: usize| n as f64 >= 0.95 * present as f64 && n > 0;
+        [DecimalMark::Point, DecimalMark::Comma].into_iter().map(|d| (d, reads(d))).find(|&(_, n)| nearly_all(n))
+    }
+
     /// The finite number `s` is, written this way. With a comma, `1.234` is a thousand two
     /// hundred and thirty-four (three digits after a dot are a thousands group), and a value
     /// that only reads with a point (`1.5`) reads so.

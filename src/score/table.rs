@@ -2,7 +2,6 @@
 //! what each column is: numeric, boolean, categorical, date — or dropped (ID-like, free text,
 //! constant, excluded). Values that mean "missing" in real exports are recognised here.
 
-use crate::data::load::parse_number;
 pub use crate::data::load::{DateOrder, DecimalMark};
 use crate::data::raw;
 use crate::{Error, Result};
@@ -182,14 +181,6 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
         return info(Role::Dropped, None, "constant".into());
     }
     let share = |ok: usize| ok as f64 / present.max(1) as f64;
-    let numeric_ok: usize = counts.iter().filter(|(v, _)| parse_number(v).is_ok()).map(|(_, n)| n).sum();
-    // Numbers with a decimal comma (European exports): only when some value has a comma and
-    // the comma reading reads (nearly) all, so a column of points never changes its reading.
-    let comma_ok: usize = if numeric_ok < present && counts.keys().any(|v| v.contains(',')) {
-        counts.iter().filter(|(v, _)| DecimalMark::Comma.parse(v).is_some()).map(|(_, n)| n).sum()
-    } else {
-        0
-    };
     if distinct == 2 {
         let mut vals: Vec<&str> = counts.keys().copied().collect();
         vals.sort();
@@ -197,9 +188,9 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
         let positive = vals.iter().find(|v| truthy.iter().any(|t| v.eq_ignore_ascii_case(t))).unwrap_or(&vals[1]);
         return info(Role::Feature, Some(Kind::Boolean { positive: positive.to_string() }), String::new());
     }
-    if share(numeric_ok) >= 0.95 || share(comma_ok) >= 0.95 {
-        let (decimal, numeric_ok) =
-            if share(numeric_ok) >= 0.95 { (DecimalMark::Point, numeric_ok) } else { (DecimalMark::Comma, comma_ok) };
+    // Numbers, with a decimal point or (European exports) a decimal comma.
+    let numbers = |d: DecimalMark| counts.iter().filter(|(v, _)| d.parse(v).is_some()).map(|(_, n)| n).sum();
+    if let Some((decimal, numeric_ok)) = DecimalMark::choose(present, numbers) {
         let ints = counts.keys().all(|v| v.parse::<i64>().is_ok());
         let lname = name.to_ascii_lowercase();
         if ints
@@ -278,6 +269,9 @@ mod tests {
         assert!(c.note.contains("decimal commas"), "{}", c.note);
         assert_eq!(infer("x", &col(&["1.5", "2143", "-3", "0.25"])).decimal, DecimalMark::Point);
         assert_eq!(k(&["1,2,3", "4,5,6", "1,2,3", "7,8,9"]), Some(Kind::Categorical));
+        // Thousands grouped with dots, no decimals: numbers too.
+        let c = infer("x", &col(&["1.234.567", "2.000.000", "999", "12.500.000"]));
+        assert_eq!((c.kind, c.decimal), (Some(Kind::Numeric), DecimalMark::Comma));
         let json = serde_json::to_value(infer("x", &col(&["1.5", "2143", "-3", "0.25"]))).unwrap();
         assert!(json.get("decimal").is_none(), "{json}");
     }
