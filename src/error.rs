@@ -6,12 +6,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The reason is in the message and not a `source`: the CLI prints the whole chain, which
+    // would say "No such file or directory" twice.
+    #[error("{path}: {reason}")]
+    Io { path: PathBuf, reason: std::io::Error },
     /// A data directory failed validation; the problems say where and why.
     #[error("{errors} problem(s) in the data (first: {first})")]
     InvalidData { errors: usize, first: String },
@@ -28,6 +26,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), reason: source }
     }
 }

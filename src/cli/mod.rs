@@ -85,7 +85,7 @@ fn generate(a: args::GenerateArgs) -> Result<ExitCode> {
 }
 
 fn load_mapping(path: Option<&Path>) -> Result<Option<Mapping>> {
-    path.map(|p| Mapping::load(p).with_context(|| format!("reading the mapping {}", p.display()))).transpose()
+    path.map(|p| Mapping::load(p).context("reading the mapping")).transpose()
 }
 
 /// Prints the problems, grouped, and the table sizes; returns whether there were errors.

@@ -3,7 +3,9 @@
 //! A mapping is a TOML file. For each contract table it names a source file and how each
 //! contract column is made from the source row: a source column, a constant, a value map
 //! (`Won` → `won`), a lookup into another file of the export (an account's sector), values that
-//! mean "missing" (`0`), and a fallback rule or default used when the value is missing. A table
+//! mean "missing" (`0`), a fallback rule or default used when the value is missing, and how
+//! the export writes its dates when not ISO (`dates = "day-first"` reads `31/12/2017` and
+//! `31.12.2017`, `dates = "month-first"` reads `12/31/2017`; both write `2017-12-31`). A table
 //! the export lacks can be declared `empty`. Columns not named are taken from a source column of
 //! the same name, if there is one.
 //!
@@ -18,11 +20,17 @@
 //! owner_id = "sales_agent"
 //! status = { from = "deal_stage", map = { Won = "won", Lost = "lost", Engaging = "open" } }
 //! amount = { from = "close_value", missing = ["0"], or = { from = "product", lookup = { file = "products.csv", key = "product", value = "sales_price" } } }
+//! closed_at = { from = "close_date", dates = "day-first" }
 //! ```
+//!
+//! Without `dates`, a date column whose values are not ISO but read day-first or month-first
+//! gets a warning that says which, with the line to add; the rows themselves are the contract
+//! errors of `load` (a date like `03/04/2017` is never guessed).
 
+use super::load::{DateOrder, parse_date};
 use super::problem::{Problem, Problems};
 use super::raw::{self, RawRow, RawTable};
-use crate::domain::{TABLES, TableSpec};
+use crate::domain::{DATE_COLUMNS, TABLES, TableSpec};
 use crate::{Error, Result};
 use csv::StringRecord;
 use serde::Deserialize;
@@ -67,13 +75,53 @@ pub struct TableRule {
 }
 
 /// A column rule: a bare source column name, or a full rule.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 // A handful per mapping file, parsed once: boxing the rule would only add indirection.
 #[allow(clippy::large_enum_variant)]
 pub enum ColumnSpec {
     Column(String),
     Rule(ColumnRule),
+}
+
+// By hand rather than `#[serde(untagged)]`, which answers every mistake inside a rule (a
+// misspelt key, an unknown `dates`) with "data did not match any variant"; this way the
+// rule's own error says which key or value is wrong.
+impl<'de> Deserialize<'de> for ColumnSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ColumnSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a source column name or a rule table ({ from = \"COLUMN\", ... })")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<ColumnSpec, E> {
+                Ok(ColumnSpec::Column(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<ColumnSpec, A::Error> {
+                ColumnRule::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ColumnSpec::Rule)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// How a mapping says an export writes its dates (`dates = "day-first"`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dates {
+    /// `31/12/2017`, `31.12.2017`, `31-12-2017`.
+    DayFirst,
+    /// `12/31/2017`.
+    MonthFirst,
+}
+
+impl Dates {
+    fn order(self) -> DateOrder {
+        match self {
+            Dates::DayFirst => DateOrder::DayFirst,
+            Dates::MonthFirst => DateOrder::MonthFirst,
+        }
+    }
 }
 
 /// How one contract column is made from a source row.
@@ -98,6 +146,9 @@ pub struct ColumnRule {
     pub default: Option<String>,
     /// Why; shown with the warning that counts fill-ins.
     pub note: Option<String>,
+    /// How the export writes this column's dates, when not ISO: `day-first` or `month-first`.
+    /// Values read that way are written as ISO dates; ISO values pass unchanged.
+    pub dates: Option<Dates>,
 }
 
 /// A lookup into another file of the export.
@@ -202,6 +253,7 @@ struct Compiled {
     lookup: Option<(HashMap<String, String>, BTreeMap<String, String>)>,
     or: Option<Box<Compiled>>,
     default: Option<String>,
+    dates: Option<DateOrder>,
     described: String,
 }
 
@@ -213,6 +265,16 @@ enum Source {
 impl Compiled {
     /// The value for a row, and whether a fallback (`or` or `default`) supplied it.
     fn eval(&self, fields: &StringRecord) -> (Option<String>, bool) {
+        let (value, fallback) = self.eval_source(fields);
+        let value = match (value, self.dates) {
+            (Some(v), Some(order)) if parse_date(&v).is_err() => Some(order.parse(&v).map_or(v, |d| d.to_string())),
+            (value, _) => value,
+        };
+        (value, fallback)
+    }
+
+    /// [`Compiled::eval`] before the dates are rewritten.
+    fn eval_source(&self, fields: &StringRecord) -> (Option<String>, bool) {
         let raw = match &self.source {
             Source::Column(i) => fields.get(*i).unwrap_or(""),
             Source::Constant(v) => v.as_str(),
@@ -284,6 +346,10 @@ impl TableRule {
         let out_headers: Vec<String> = cols.iter().map(|(c, _)| c.clone()).collect();
         let mut filled = vec![0usize; cols.len()];
         let mut empty = vec![0usize; cols.len()];
+        // Per date column without `dates`: values that are not ISO but read day-first, month-first.
+        let mut foreign = vec![(0usize, 0usize, None::<String>); cols.len()];
+        let unguarded: Vec<bool> =
+            cols.iter().map(|(col, c)| c.dates.is_none() && DATE_COLUMNS.contains(&col.as_str())).collect();
         let mut seen = HashSet::new();
         let mut duplicates = 0usize;
         let mut rows = Vec::new();
@@ -302,6 +368,14 @@ impl TableRule {
                 let (v, fallback) = c.eval(&row.fields);
                 filled[k] += fallback as usize;
                 empty[k] += v.is_none() as usize;
+                if let Some(v) = v.as_deref().filter(|v| unguarded[k] && parse_date(v).is_err()) {
+                    let f = &mut foreign[k];
+                    f.0 += DateOrder::DayFirst.parse(v).is_some() as usize;
+                    f.1 += DateOrder::MonthFirst.parse(v).is_some() as usize;
+                    if f.2.is_none() && f.0 + f.1 > 0 {
+                        f.2 = Some(v.to_string());
+                    }
+                }
                 fields.push_field(v.as_deref().unwrap_or(""));
             }
             if self.distinct && !seen.insert(fields.get(0).unwrap_or("").to_string()) {
@@ -350,6 +424,37 @@ impl TableRule {
                     .in_column(col.clone()),
                 );
             }
+        }
+        for (k, (col, _)) in cols.iter().enumerate() {
+            let (dmy, mdy, Some(example)) = &foreign[k] else { continue };
+            let (order, count, told) = DateOrder::choose(|o| if o == DateOrder::DayFirst { *dmy } else { *mdy });
+            let (word, other) = match order {
+                DateOrder::MonthFirst => ("month-first", "day-first"),
+                _ => ("day-first", "month-first"),
+            };
+            let why = if told {
+                format!("they read as {word}")
+            } else {
+                "no day above 12 tells day-first from month-first: check which the export means".to_string()
+            };
+            let fix = match self.columns.get(col) {
+                Some(ColumnSpec::Rule(_)) => format!("add `dates = \"{word}\"` (or \"{other}\") to its rule"),
+                Some(ColumnSpec::Column(from)) => {
+                    format!("write it `{col} = {{ from = {from:?}, dates = \"{word}\" }}`")
+                }
+                None => format!("add `{col} = {{ from = {col:?}, dates = \"{word}\" }}`"),
+            };
+            problems.push(
+                Problem::warning(
+                    &src.file,
+                    format!(
+                        "{}.{col}: {count} of {n} values are dates written like {example:?}, not ISO ({why}); \
+                         in {}, tables.{}.columns: {fix}",
+                        self.name, self.mapping_file, self.name
+                    ),
+                )
+                .in_column(col.clone()),
+            );
         }
         if duplicates > 0 {
             problems.push(Problem::warning(
@@ -401,6 +506,7 @@ impl TableRule {
             lookup,
             or,
             default: rule.default.clone(),
+            dates: rule.dates.map(Dates::order),
             described: rule.describe(),
         })
     }
@@ -452,6 +558,22 @@ mod tests {
         assert!(e.contains("exclude each other"), "{e}");
         let e = Mapping::parse("[tables.reps]\n", p).unwrap_err().to_string();
         assert!(e.contains("needs `from"), "{e}");
+        // A mistake inside a rule is named, not "did not match any variant".
+        let e = Mapping::parse("[tables.reps]\nfrom = \"x.csv\"\n[tables.reps.columns]\nname = { form = \"a\" }", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `form`, expected one of `from`"), "{e}");
+        let e = Mapping::parse("[tables.reps]\nfrom = \"x.csv\"\n[tables.reps.columns]\nname = 3", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a source column name or a rule table"), "{e}");
+    }
+
+    #[test]
+    fn date_columns_are_contract_columns() {
+        for c in DATE_COLUMNS {
+            assert!(TABLES.iter().any(|t| t.columns().any(|x| x == *c)), "{c} is in no table");
+        }
     }
 
     #[test]
@@ -491,5 +613,26 @@ mod tests {
         assert_eq!(c.eval(&rec("12", "x")), (Some("12".into()), false));
         assert_eq!(c.eval(&rec("0", "GTXPro")), (Some("4821".into()), true));
         assert_eq!(c.eval(&rec("", "unknown")), (Some("1".into()), true));
+
+        // Dates: rewritten as ISO when they read the declared way, ISO kept (the default
+        // too), anything else left for the contract check to name.
+        let rule = ColumnRule {
+            from: Some("v".into()),
+            dates: Some(Dates::DayFirst),
+            default: Some("2017-12-31".into()),
+            ..Default::default()
+        };
+        let c = table.compile(&rule, &src, dir.path(), "closed_at").unwrap();
+        for (raw, want) in [
+            ("31.12.2017", "2017-12-31"),
+            ("1/3/2017", "2017-03-01"),
+            ("01-03-2017 09:30", "2017-03-01"),
+            ("2017-03-01", "2017-03-01"),
+            ("", "2017-12-31"),
+            ("12/31/2017", "12/31/2017"),
+            ("soon", "soon"),
+        ] {
+            assert_eq!(c.eval(&rec(raw, "")).0.as_deref(), Some(want), "{raw:?}");
+        }
     }
 }

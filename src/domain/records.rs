@@ -66,6 +66,10 @@ pub const PAYMENTS: TableSpec = TableSpec {
     mandatory: false,
 };
 
+/// The contract's date columns (ISO dates, read with `data::load::parse_date`), in any table.
+pub const DATE_COLUMNS: &[&str] =
+    &["hired_at", "created_at", "converted_at", "expected_close", "closed_at", "entered_at", "at", "due_at", "paid_at"];
+
 /// Every contract table, in dependency order (a table only refers to tables before it).
 pub const TABLES: &[TableSpec] = &[REPS, QUOTAS, ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY, ACTIVITIES, PAYMENTS];
 

@@ -95,3 +95,94 @@ fn unmapped_values_are_contract_errors_located_in_the_export() {
     );
     assert!(r.stderr.contains(&want), "want {want}\n{}", r.stderr);
 }
+
+#[test]
+fn an_export_with_day_first_dates_imports_once_the_mapping_says_so() {
+    // The CRM export with every date rewritten as DD/MM/YYYY, as many European CRMs write them.
+    let src = shared_data().join("crm-opportunities");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("export");
+    std::fs::create_dir(&data).unwrap();
+    for f in ["sales_pipeline.csv", "sales_teams.csv", "products.csv", "accounts.csv"] {
+        std::fs::copy(src.join(f), data.join(f)).unwrap();
+    }
+    let (h, rows) = read_csv(&src.join("sales_pipeline.csv"));
+    let mut w = csv::Writer::from_path(data.join("sales_pipeline.csv")).unwrap();
+    w.write_record(&h).unwrap();
+    for mut r in rows {
+        for c in ["engage_date", "close_date"] {
+            let i = h.iter().position(|x| x == c).unwrap();
+            if let [y, m, d] = r[i].split('-').collect::<Vec<_>>()[..] {
+                r[i] = format!("{d}/{m}/{y}");
+            }
+        }
+        w.write_record(&r).unwrap();
+    }
+    w.flush().unwrap();
+    let d = data.to_str().unwrap();
+
+    // The shipped mapping (ISO dates): the rows are errors, and a warning says what to add.
+    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let m = dir.path().join("m.toml");
+    std::fs::write(&m, &shipped).unwrap();
+    let r = leadcast(&["validate", "--data", d, "--mapping", m.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("row 1 (line 2), column closed_at: cannot parse \"01/03/2017\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("opportunities.closed_at: 6711 of 8800 values are dates written like \"01/03/2017\", not ISO (they read as day-first)")
+            && r.stderr.contains("write it `closed_at = { from = \"close_date\", dates = \"day-first\" }`"),
+        "{}",
+        r.stderr
+    );
+
+    // Saying so imports exactly what the ISO export imports.
+    let told = shipped
+        .replace(
+            "created_at = { from = \"engage_date\",",
+            "created_at = { from = \"engage_date\", dates = \"day-first\",",
+        )
+        .replace(
+            "entered_at = { from = \"engage_date\",",
+            "entered_at = { from = \"engage_date\", dates = \"day-first\",",
+        )
+        .replace("closed_at = \"close_date\"", "closed_at = { from = \"close_date\", dates = \"day-first\" }");
+    assert_eq!(told.matches("day-first").count(), 3);
+    std::fs::write(&m, &told).unwrap();
+    let (ours, iso) = (dir.path().join("ours"), dir.path().join("iso"));
+    let r = leadcast(&["import", "--data", d, "--mapping", m.to_str().unwrap(), "--out", ours.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("not ISO"), "{}", r.stderr);
+    let shipped_path = repo().join("data/mappings/crm-opportunities.toml");
+    let r = leadcast(&[
+        "import",
+        "--data",
+        src.to_str().unwrap(),
+        "--mapping",
+        shipped_path.to_str().unwrap(),
+        "--out",
+        iso.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for t in ["opportunities.csv", "stage_history.csv"] {
+        let (a, b) = (read_csv(&ours.join(t)), read_csv(&iso.join(t)));
+        assert_eq!(a, b, "{t} differs");
+    }
+
+    // A value the mapping cannot read that way is still an error on its row; a misspelt
+    // `dates` is an error naming the value and what is allowed.
+    std::fs::write(&m, told.replace("dates = \"day-first\" }", "dates = \"dd/mm/yyyy\" }")).unwrap();
+    let r = leadcast(&["validate", "--data", d, "--mapping", m.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("unknown variant `dd/mm/yyyy`, expected `day-first` or `month-first`"), "{}", r.stderr);
+    std::fs::write(
+        &m,
+        told.replace(
+            "closed_at = { from = \"close_date\", dates = \"day-first\"",
+            "closed_at = { from = \"close_date\", dates = \"month-first\"",
+        ),
+    )
+    .unwrap();
+    let r = leadcast(&["validate", "--data", d, "--mapping", m.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("column closed_at: cannot parse \"18/03/2017\""), "{}", r.stderr);
+}
