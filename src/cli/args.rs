@@ -323,25 +323,25 @@ pub struct QuotaPlanArgs {
     #[arg(long)]
     pub period: String,
     /// The company target to split (an amount above 0).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub target: f64,
     /// Smallest quota of a region (an amount).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub region_floor: Option<f64>,
     /// Largest quota of a region (an amount).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub region_cap: Option<f64>,
     /// Smallest quota of a team (an amount).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub team_floor: Option<f64>,
     /// Largest quota of a team (an amount).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub team_cap: Option<f64>,
     /// Smallest quota of a rep (an amount).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rep_floor: Option<f64>,
     /// Largest quota of a rep (an amount).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rep_cap: Option<f64>,
     /// table, json or csv.
     #[arg(long, default_value = "table")]

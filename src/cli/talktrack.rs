@@ -369,7 +369,7 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
     let recs = model
         .recommend(&ctx, lang, a.k, &policy, &version, now(), &mut rng)
         .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("no recommendation for stage {stage:?} (stages: {})", Stage::expected()))?;
+        .context("no recommendation")?;
     for f in &recs.fallbacks {
         eprintln!("warning: {}", f.message);
     }

@@ -26,7 +26,7 @@ impl Table {
     /// not UTF-8) are an error that lists them; an empty table is an error.
     pub fn read(path: &Path, separator: Option<u8>) -> Result<Table> {
         let invalid = |msg: String| Error::InvalidData { errors: 1, first: msg };
-        let t = raw::open(path, separator).map_err(|p| invalid(p.to_string()))?;
+        let t = raw::open(path, separator).map_err(|p| invalid(p.located()))?;
         let mut columns = vec![Vec::new(); t.headers.len()];
         let mut bad = Vec::new();
         for item in t.rows {
@@ -40,7 +40,7 @@ impl Table {
             }
         }
         if !bad.is_empty() {
-            let list: Vec<String> = bad.iter().take(MAX_LISTED).map(|p| p.to_string()).collect();
+            let list: Vec<String> = bad.iter().take(MAX_LISTED).map(|p| p.located()).collect();
             return Err(Error::InvalidData { errors: bad.len(), first: list.join("; ") });
         }
         let rows = columns.first().map_or(0, Vec::len);

@@ -353,6 +353,7 @@ fn unknown_periods_reps_and_levels_are_clear_errors() {
     assert!(r.stderr.contains("unknown period"), "{}", r.stderr);
     let r = leadcast(&["quota-plan", "--models", models, "--period", "2026Q4", "--target", "-5"]);
     assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("the target must be a positive amount, got -5"), "{}", r.stderr);
     // The library the server calls: an unknown owner in a what-if pipeline.
     let m = ForecastModel::load(&Registry::new(&w.models)).unwrap();
     let deal: leadcast::forecast::OpenOpportunity = serde_json::from_value(serde_json::json!({

@@ -250,7 +250,12 @@ fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
     // An empty file.
     let r = score("e.csv", String::new());
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("empty"), "{}", r.stderr);
+    assert!(r.stderr.contains("(first: e.csv: the file is empty"), "{}", r.stderr);
+    // A ragged row: named by row and line, with one "error:" in front.
+    let r = score("r.csv", format!("{}\n1;2\n", lines[0]));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("(first: r.csv, row 1 (line 2): the row has 2 fields"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("error:").count(), 1, "{}", r.stderr);
 
     // Training: one class, a target value that is not there, no such target.
     let t = |args: &[&str]| {

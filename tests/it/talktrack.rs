@@ -114,6 +114,7 @@ fn recommends_candidates_of_the_context_in_either_language_with_fallbacks() {
         leadcast(&["recommend", "--models", m.path().to_str().unwrap(), "--stage", "closing", "--persona", "finance"]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("unknown stage \"closing\"") && r.stderr.contains("negotiation"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("negotiation").count(), 1, "the stages are listed once: {}", r.stderr);
     // Human output names the decision.
     let r = leadcast(&[
         "recommend",
