@@ -105,10 +105,8 @@ fn hint<T>(r: leadcast::Result<T>, hint: &str) -> Result<T> {
 }
 
 fn load(models: &Path) -> Result<ForecastModel> {
-    hint(
-        ForecastModel::load(&Registry::new(models)),
-        "train one with `leadcast train forecast --data DIR --models DIR` (or `train all`)",
-    )
+    // The registry's error already says how to train one.
+    Ok(ForecastModel::load(&Registry::new(models))?)
 }
 
 fn fmt_opt(v: Option<f64>, digits: usize) -> String {
@@ -323,6 +321,9 @@ pub fn backtest(a: BacktestArgs) -> Result<ExitCode> {
             }
         }
     };
+    if a.periods == 0 {
+        bail!("--periods must be at least 1");
+    }
     let p = Progress::start(format!("backtesting {} {}s of {}", a.periods, grain.as_str(), a.data.display()));
     let opts = backtest::Options { periods: a.periods as usize, grain, win };
     let bt = hint(backtest::run(&ds, opts, &|s| p.step(s.to_string())), "lower --periods or use --grain month")?;

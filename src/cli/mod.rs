@@ -62,6 +62,7 @@ fn generate(a: args::GenerateArgs) -> Result<ExitCode> {
         as_of,
         future_seed: a.future_seed,
     };
+    cfg.check()?;
     let p = Progress::start(format!(
         "simulating world {} seed {} ({} leads, {} reps, {} quarters to {})",
         cfg.world, cfg.seed, cfg.leads, cfg.reps, cfg.quarters, cfg.as_of

@@ -416,6 +416,10 @@ pub fn models(a: args::ModelsArgs) -> Result<ExitCode> {
         ModelsAction::Show { kind, version, models } => {
             let r = Registry::new(&models);
             let v = match version {
+                // Only a listed version: the name is joined to a path.
+                Some(v) if !r.versions(&kind)?.contains(&v) => {
+                    bail!("no version {v:?} of {kind} in {} (`leadcast models list` shows them)", models.display())
+                }
                 Some(v) => v,
                 None => {
                     r.current(&kind)?.with_context(|| format!("no current {kind} model in {}", models.display()))?

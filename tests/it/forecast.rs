@@ -279,6 +279,9 @@ fn backtest_snapshots_do_not_peek_and_the_report_is_written() {
     let r = leadcast(&["backtest", "--data", w.data.to_str().unwrap(), "--periods", "40", "--win", "empirical"]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("at most"), "{}", r.stderr);
+    let r = leadcast(&["backtest", "--data", w.data.to_str().unwrap(), "--periods", "0"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--periods must be at least 1") && !r.stderr.contains("hint"), "{}", r.stderr);
 }
 
 #[test]

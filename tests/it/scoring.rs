@@ -319,6 +319,10 @@ fn versions_promote_and_roll_back_from_the_cli() {
     assert!(r.stderr.contains("no version \"nope\""), "{}", r.stderr);
     let r = leadcast(&["models", "show", "scoring", "--models", m.to_str().unwrap()]);
     assert!(r.stdout.contains("\"data_fingerprint\""), "{}", r.stdout);
+    // A version is a listed name, not a path.
+    let r = leadcast(&["models", "show", "scoring", "../scoring/CURRENT", "--models", m.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no version \"../scoring/CURRENT\" of scoring"), "{}", r.stderr);
 }
 
 /// `leadcast score --models m --input input --output output [extra…]`.
