@@ -66,7 +66,8 @@ impl Problem {
     pub fn located(&self) -> String {
         let mut s = self.file.clone();
         if let Some(row) = self.row {
-            s += &format!(", row {row}");
+            // Rows count data rows from 1; row 0 is the header line.
+            s += &if row == 0 { ", the header".to_string() } else { format!(", row {row}") };
             if let Some(line) = self.line {
                 s += &format!(" (line {line})");
             }
@@ -150,6 +151,8 @@ mod tests {
             p.to_string(),
             "error: leads.csv, row 12 (line 13), column created_at: cannot parse \"x\" as a date"
         );
+        let p = Problem::error("leads.csv", "the header names column \"a\" twice").at_row(0, Some(1)).in_column("a");
+        assert_eq!(p.located(), "leads.csv, the header (line 1), column a: the header names column \"a\" twice");
     }
 
     #[test]

@@ -152,10 +152,15 @@ fn numeric_stats(values: impl Iterator<Item = Option<f64>>, allow_log: bool) -> 
     let clipped: Vec<f64> = v.iter().map(|x| x.clamp(lo, hi)).collect();
     let moments = |xs: &[f64]| {
         let n = xs.len().max(1) as f64;
-        let mean = xs.iter().sum::<f64>() / n;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-        let skew = if var > 0.0 { xs.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n / var.powf(1.5) } else { 0.0 };
-        (mean, var.sqrt().max(1e-9), skew)
+        // Values near the ends of the float range (1e308) are taken in units of the largest, so
+        // sums and squares stay finite; any other column is left as it is (divided by 1).
+        let top = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let unit = if top > 1e150 { top } else { 1.0 };
+        let mean = xs.iter().map(|x| x / unit).sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x / unit - mean).powi(2)).sum::<f64>() / n;
+        let skew =
+            if var > 0.0 { xs.iter().map(|x| (x / unit - mean).powi(3)).sum::<f64>() / n / var.powf(1.5) } else { 0.0 };
+        (mean * unit, (var.sqrt() * unit).max(1e-9), skew)
     };
     let (mean, std, skew) = moments(&clipped);
     if allow_log && lo >= 0.0 && skew > LOG_SKEW {
@@ -164,6 +169,12 @@ fn numeric_stats(values: impl Iterator<Item = Option<f64>>, allow_log: bool) -> 
         return (median, lo, hi, mean, std, missing, true);
     }
     (median, lo, hi, mean, std, missing, false)
+}
+
+/// `(x − mean) / std`, also when `x − mean` overflows (values near ±1e308).
+fn standard(x: f64, mean: f64, std: f64) -> f64 {
+    let z = (x - mean) / std;
+    if z.is_finite() { z } else { x / std - mean / std }
 }
 
 /// A numeric value as the linear encoding reads it (clamped, maybe logged).
@@ -405,7 +416,7 @@ impl Encoder {
             Code::Numeric { median, lo, hi, mean, std, has_missing, log, .. } => {
                 let miss = tree_value.is_nan();
                 let x = linear_numeric(if miss { *median } else { tree_value }, *lo, *hi, *log);
-                out[0] = (x - mean) / std;
+                out[0] = standard(x, *mean, *std);
                 if *has_missing {
                     out[1] = miss as u8 as f64;
                 }
@@ -413,7 +424,7 @@ impl Encoder {
             Code::DateAge { median, mean, std, has_missing, .. } => {
                 let miss = tree_value.is_nan();
                 let x = if miss { *median } else { linear_age(tree_value) };
-                out[0] = (x - mean) / std;
+                out[0] = standard(x, *mean, *std);
                 if *has_missing {
                     out[1] = miss as u8 as f64;
                 }
@@ -439,12 +450,12 @@ impl Encoder {
             Code::Numeric { median, lo, hi, mean, std, has_missing, log, .. } => {
                 let miss = tree_value.is_nan();
                 let x = linear_numeric(if miss { *median } else { tree_value }, *lo, *hi, *log);
-                w[0] * (x - mean) / std + if *has_missing && miss { w[1] } else { 0.0 }
+                w[0] * standard(x, *mean, *std) + if *has_missing && miss { w[1] } else { 0.0 }
             }
             Code::DateAge { median, mean, std, has_missing, .. } => {
                 let miss = tree_value.is_nan();
                 let x = if miss { *median } else { linear_age(tree_value) };
-                w[0] * (x - mean) / std + if *has_missing && miss { w[1] } else { 0.0 }
+                w[0] * standard(x, *mean, *std) + if *has_missing && miss { w[1] } else { 0.0 }
             }
             Code::Boolean { mode, has_missing, .. } => {
                 let miss = tree_value.is_nan();
@@ -691,6 +702,20 @@ mod tests {
         let (lin, w) = e.linear_matrix(&x);
         let off = e.linear_offsets()[age];
         assert_eq!(lin[off], lin[w + off]);
+    }
+
+    #[test]
+    fn values_near_the_ends_of_the_float_range_standardise_finitely() {
+        // Before, the sum of squares overflowed and the logistic fit stopped on "not finite".
+        let xs = [1e308, -1e308, 0.0, 1e-320].iter().cycle().take(400).map(|x| Some(*x));
+        let (_, lo, hi, mean, std, _, log) = numeric_stats(xs, true);
+        assert!(mean.is_finite() && std.is_finite() && std > 1e307 && !log, "{mean} {std}");
+        for x in [1e308, -1e308, 0.0, f64::MAX] {
+            let z = standard(linear_numeric(x, lo, hi, log), mean, std);
+            assert!(z.is_finite() && z.abs() < 3.0, "{x}: {z}");
+        }
+        // An ordinary column is read exactly as before (no rescaling).
+        assert_eq!(standard(5.0, 2.0, 1.5), (5.0 - 2.0) / 1.5);
     }
 
     #[test]
