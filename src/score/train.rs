@@ -111,8 +111,14 @@ pub fn schema(table: &Table, spec: &TrainSpec) -> Result<Vec<ColumnInfo>> {
                     name: name.clone(),
                     role,
                     kind: None,
-                    missing: 0,
-                    distinct: 0,
+                    // Counted like a feature's, for the printed schema.
+                    missing: col.iter().filter(|v| is_missing(v)).count(),
+                    distinct: col
+                        .iter()
+                        .filter(|v| !is_missing(v))
+                        .map(|v| v.trim())
+                        .collect::<rustc_hash::FxHashSet<_>>()
+                        .len(),
                     note: String::new(),
                     date_order: Default::default(),
                     decimal: Default::default(),

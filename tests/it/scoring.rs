@@ -146,6 +146,9 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
     assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("job") && l.contains("categorical")), "{}", r.stdout);
     assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("housing") && l.contains("boolean")), "{}", r.stdout);
     assert!(r.stdout.contains("possible leakage: \"duration\""), "{}", r.stdout);
+    // The target is counted too (it was shown with "distinct 0").
+    let y = r.stdout.lines().find(|l| l.trim_start().starts_with("y ")).unwrap();
+    assert!(y.contains("target") && y.contains("missing      0, distinct      2"), "{y}");
 
     let r = train_bank(&bank, &m, &["--exclude", "duration"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
