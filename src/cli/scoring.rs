@@ -121,7 +121,8 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                 let mut spec = prepared.spec;
                 spec.model = choice;
                 spec.seed = a.seed;
-                let (model, rep) = train::train(&prepared.table, &spec, &|s| p.step(format!("{kind}: {s}")))?;
+                let (model, rep) = train::train(&prepared.table, &spec, &|s| p.step(format!("{kind}: {s}")))
+                    .with_context(|| format!("training the {kind} model"))?;
                 let version = score::save(&registry, kind, &model, &rep, &dir.display().to_string(), &fp)?;
                 done.push((kind, version, prepared.notes, model, rep));
             }
@@ -133,8 +134,8 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                 summary(kind, version, &a.models, rep, &model.validation);
             }
             if matches!(a.kind, ModelKind::All) {
-                super::talktrack::train(&a, dir, Some(&ds))?;
-                super::forecast::train(&ds, dir, &a.models)?;
+                super::talktrack::train(&a, dir, Some(&ds)).context("training the talk-track model")?;
+                super::forecast::train(&ds, dir, &a.models).context("training the forecast model")?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -105,6 +105,15 @@ fn invalid_data_trains_nothing() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("leads.csv, row 3 (line 4), column created_at"), "{}", r.stderr);
     assert!(!m.join("scoring").exists(), "a model was written from invalid data");
+
+    // Valid but too small to learn from: the error says which model could not be trained.
+    let tiny = root.path().join("tiny");
+    let r = leadcast(&["generate", "--out", tiny.to_str().unwrap(), "--seed", "3", "--leads", "30", "--reps", "4"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = train(&tiny, &m, "all", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("error: training the scoring model: too little data to train"), "{}", r.stderr);
+    assert!(!m.join("scoring").exists());
 }
 
 /// `leadcast train scoring` on a bank-marketing file, target y = yes, plus `extra` flags.
