@@ -148,6 +148,37 @@ impl Registry {
         Ok(prev)
     }
 
+    /// Undoes [`Registry::save`] of `version`, which must still be current: the version
+    /// current before it is current again (none, if it was the first) and its directory is
+    /// removed. For `train all`, which keeps all of its models or none.
+    pub fn withdraw(&self, kind: &str, version: &str) -> Result<()> {
+        Self::check_kind(kind)?;
+        if self.current(kind)?.as_deref() != Some(version) {
+            return Err(Error::InvalidArgument(format!("{kind}: {version:?} is not the current version")));
+        }
+        let dir = self.root.join(kind);
+        let hist = dir.join("HISTORY");
+        let text = std::fs::read_to_string(&hist).unwrap_or_default();
+        let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.last() == Some(&version) {
+            lines.pop();
+        }
+        let current = dir.join("CURRENT");
+        match lines.last() {
+            Some(prev) => write_atomic(&current, &format!("{prev}\n"))?,
+            None => match std::fs::remove_file(&current) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(current, e)),
+                _ => {}
+            },
+        }
+        let rest: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        write_atomic(&hist, &rest)?;
+        // Out of sight first (a hidden name is never a version), then removed.
+        let gone = dir.join(format!(".withdrawn-{version}-{}", std::process::id()));
+        std::fs::rename(dir.join(version), &gone).map_err(io(&gone))?;
+        std::fs::remove_dir_all(&gone).map_err(io(&gone))
+    }
+
     /// Reads a file of the current version of `kind`.
     pub fn read_current(&self, kind: &str, file: &str) -> Result<(String, Vec<u8>)> {
         let v = self.current(kind)?.ok_or_else(|| {
@@ -185,6 +216,18 @@ mod tests {
         assert!(r.save("nonsense", &[]).is_err());
         // A leftover staging directory (a crash mid-write) is never a version.
         std::fs::create_dir_all(d.path().join("scoring/.staging-x")).unwrap();
-        assert_eq!(r.versions("scoring").unwrap(), vec![a, b]);
+        assert_eq!(r.versions("scoring").unwrap(), vec![a.clone(), b.clone()]);
+
+        // Withdrawing a save: the one before is current again; the first leaves none.
+        let c = r.save("scoring", &[("model.json".into(), b"c".to_vec())]).unwrap();
+        assert!(r.withdraw("scoring", &b).is_err(), "only the current version");
+        r.withdraw("scoring", &c).unwrap();
+        assert_eq!(r.current("scoring").unwrap().as_deref(), Some(b.as_str()));
+        assert_eq!(r.versions("scoring").unwrap(), vec![a.clone(), b.clone()]);
+        assert_eq!(r.rollback("scoring").unwrap(), a, "the history is as before the save");
+        let f = r.save("forecast", &[("model.json".into(), b"f".to_vec())]).unwrap();
+        r.withdraw("forecast", &f).unwrap();
+        assert_eq!(r.current("forecast").unwrap(), None);
+        assert!(r.versions("forecast").unwrap().is_empty());
     }
 }

@@ -29,7 +29,8 @@ fn checked_data(dir: &Path) -> Result<Dataset> {
 }
 
 /// `leadcast train forecast --data DIR --models DIR` (also the last step of `train all`).
-pub fn train(ds: &Dataset, dir: &Path, models: &Path) -> Result<()> {
+/// Returns the saved version.
+pub fn train(ds: &Dataset, dir: &Path, models: &Path) -> Result<String> {
     let registry = Registry::new(models);
     let opportunity = match registry.current("opportunity")? {
         Some(_) => Some(score::load(&registry, "opportunity").context("loading the opportunity model")?),
@@ -89,7 +90,7 @@ pub fn train(ds: &Dataset, dir: &Path, models: &Path) -> Result<()> {
     let (first, last) = m.periods(Grain::Quarter);
     println!("forecasts cover {first} through {last} (or the months in them)");
     println!("files: {}", models.join("forecast").join(&version).display());
-    Ok(())
+    Ok(version)
 }
 
 /// `train forecast` on its own.

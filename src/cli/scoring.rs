@@ -114,28 +114,54 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                 _ => &["scoring", "opportunity"],
             };
             let fp = score::fingerprint(&score::table_files(dir))?;
-            let mut done = Vec::new();
-            for kind in kinds {
-                p.step(format!("preparing the {kind} table"));
-                let prepared = if *kind == "scoring" { contract::leads(&ds)? } else { contract::opportunities(&ds)? };
-                let mut spec = prepared.spec;
-                spec.model = choice;
-                spec.seed = a.seed;
-                let (model, rep) = train::train(&prepared.table, &spec, &|s| p.step(format!("{kind}: {s}")))
-                    .with_context(|| format!("training the {kind} model"))?;
-                let version = score::save(&registry, kind, &model, &rep, &dir.display().to_string(), &fp)?;
-                done.push((kind, version, prepared.notes, model, rep));
-            }
-            p.finish();
-            for (kind, version, notes, model, rep) in &done {
-                for n in notes {
-                    println!("note: {n}");
+            // `train all` keeps all of its models or none: the versions saved before a step
+            // fails are withdrawn, so what is served stays one consistent set.
+            let mut saved: Vec<(&str, String)> = Vec::new();
+            let trained = (|| -> Result<()> {
+                let mut done = Vec::new();
+                for kind in kinds {
+                    p.step(format!("preparing the {kind} table"));
+                    let prepared =
+                        if *kind == "scoring" { contract::leads(&ds)? } else { contract::opportunities(&ds)? };
+                    let mut spec = prepared.spec;
+                    spec.model = choice;
+                    spec.seed = a.seed;
+                    let (model, rep) = train::train(&prepared.table, &spec, &|s| p.step(format!("{kind}: {s}")))
+                        .with_context(|| format!("training the {kind} model"))?;
+                    let version = score::save(&registry, kind, &model, &rep, &dir.display().to_string(), &fp)?;
+                    saved.push((kind, version.clone()));
+                    done.push((kind, version, prepared.notes, model, rep));
                 }
-                summary(kind, version, &a.models, rep, &model.validation);
-            }
-            if matches!(a.kind, ModelKind::All) {
-                super::talktrack::train(&a, dir, Some(&ds)).context("training the talk-track model")?;
-                super::forecast::train(&ds, dir, &a.models).context("training the forecast model")?;
+                p.finish();
+                for (kind, version, notes, model, rep) in &done {
+                    for n in notes {
+                        println!("note: {n}");
+                    }
+                    summary(kind, version, &a.models, rep, &model.validation);
+                }
+                if matches!(a.kind, ModelKind::All) {
+                    let v = super::talktrack::train(&a, dir, Some(&ds)).context("training the talk-track model")?;
+                    saved.push(("talktrack", v));
+                    super::forecast::train(&ds, dir, &a.models).context("training the forecast model")?;
+                }
+                Ok(())
+            })();
+            if let Err(e) = trained {
+                let mut withdrawn = Vec::new();
+                for (kind, version) in saved.iter().rev() {
+                    registry.withdraw(kind, version).with_context(|| {
+                        format!("{e:#}; and withdrawing the {kind} model {version} saved before it")
+                    })?;
+                    withdrawn.push(format!("{kind} {version}"));
+                }
+                if withdrawn.is_empty() {
+                    return Err(e);
+                }
+                withdrawn.reverse();
+                bail!(
+                    "{e:#}\nnote: nothing kept: the models this run had saved were withdrawn ({}); what was current before is current again",
+                    withdrawn.join(", ")
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

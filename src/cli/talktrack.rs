@@ -32,8 +32,9 @@ fn pct(x: f64) -> String {
 }
 
 /// `leadcast train talktrack --data DIR --models DIR [--feedback FILE]` (also part of `train all`).
-/// `ds`: the directory's data when the caller has already loaded and checked it.
-pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Dataset>) -> Result<()> {
+/// `ds`: the directory's data when the caller has already loaded and checked it. Returns the
+/// saved version.
+pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Dataset>) -> Result<String> {
     let p = Progress::start(format!("checking {}", dir.display()));
     let loaded;
     let ds = match ds {
@@ -125,7 +126,7 @@ pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Data
         );
     }
     println!("model: {}", a.models.join(talktrack::KIND).join(&version).join("model.json").display());
-    Ok(())
+    Ok(version)
 }
 
 /// The feedback stored in the server's database. A SQLite file must exist: opening a

@@ -346,4 +346,39 @@ fn train_all_includes_talktrack() {
     let r = leadcast(&["train", "all", "--data", w.path().to_str().unwrap(), "--models", m.path().to_str().unwrap()]);
     assert!(r.stdout.contains("talktrack model"), "{}\n{}", r.stdout, r.stderr);
     assert!(m.path().join("talktrack/CURRENT").is_file());
+
+    // A step that fails after others were saved (here the feedback file, read by the talk-track
+    // step, after scoring and opportunity): nothing of the run is kept.
+    let current = |kind: &str| std::fs::read_to_string(m.path().join(kind).join("CURRENT")).unwrap();
+    let listing = |kind: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(m.path().join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let kinds = ["scoring", "opportunity", "talktrack", "forecast"];
+    let before: Vec<(String, Vec<String>)> = kinds.iter().map(|k| (current(k), listing(k))).collect();
+    let fb = m.path().join("fb.csv");
+    std::fs::write(&fb, "decision_id,outcome\nx,advanced\n").unwrap();
+    let r = leadcast(&[
+        "train",
+        "all",
+        "--data",
+        w.path().to_str().unwrap(),
+        "--models",
+        m.path().to_str().unwrap(),
+        "--feedback",
+        fb.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("error: training the talk-track model:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("note: nothing kept: the models this run had saved were withdrawn (scoring "),
+        "{}",
+        r.stderr
+    );
+    let after: Vec<(String, Vec<String>)> = kinds.iter().map(|k| (current(k), listing(k))).collect();
+    assert_eq!(before, after, "train all left a model of the failed run behind");
 }
