@@ -82,7 +82,9 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
     let choice: ModelChoice = a.model.parse().map_err(anyhow::Error::msg)?;
     let registry = Registry::new(&a.models);
     match (a.kind, &a.data, &a.input) {
-        (ModelKind::Talktrack, Some(dir), None) => super::talktrack::train(&a, dir, None).map(|_| ExitCode::SUCCESS),
+        (ModelKind::Talktrack, Some(dir), None) => {
+            super::talktrack::train(&a, dir, None, None).map(|_| ExitCode::SUCCESS)
+        }
         (ModelKind::Talktrack, _, _) => bail!("train talktrack needs --data DIR (a contract directory)"),
         (ModelKind::Scoring, None, Some(input)) => {
             let (Some(target), Some(positive)) = (&a.target, &a.positive) else {
@@ -114,6 +116,12 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                 _ => &["scoring", "opportunity"],
             };
             let fp = score::fingerprint(&score::table_files(dir))?;
+            // The talk-track model's own inputs first: a bad feedback file stops the run here,
+            // not after the other models have trained.
+            let mut talktrack_inputs = match a.kind {
+                ModelKind::All => Some(super::talktrack::inputs(&a, dir, &p)?),
+                _ => None,
+            };
             // `train all` keeps all of its models or none: the versions saved before a step
             // fails are withdrawn, so what is served stays one consistent set.
             let mut saved: Vec<(&str, String)> = Vec::new();
@@ -140,7 +148,8 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                     summary(kind, version, &a.models, rep, &model.validation);
                 }
                 if matches!(a.kind, ModelKind::All) {
-                    let v = super::talktrack::train(&a, dir, Some(&ds)).context("training the talk-track model")?;
+                    let v = super::talktrack::train(&a, dir, Some(&ds), talktrack_inputs.take())
+                        .context("training the talk-track model")?;
                     saved.push(("talktrack", v));
                     super::forecast::train(&ds, dir, &a.models).context("training the forecast model")?;
                 }

@@ -31,19 +31,16 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
-/// `leadcast train talktrack --data DIR --models DIR [--feedback FILE]` (also part of `train all`).
-/// `ds`: the directory's data when the caller has already loaded and checked it. Returns the
-/// saved version.
-pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Dataset>) -> Result<String> {
-    let p = Progress::start(format!("checking {}", dir.display()));
-    let loaded;
-    let ds = match ds {
-        Some(d) => d,
-        None => {
-            loaded = super::scoring::checked_data(dir)?;
-            &loaded
-        }
-    };
+/// What the talk-track model learns from besides the data: the catalog (the directory's own
+/// or the built-in one) and the feedback of `--feedback` and `--db`. Read before any training,
+/// so `train all` stops on a bad feedback file before it spends minutes on the other models.
+pub struct Inputs {
+    catalog: Catalog,
+    feedback: Vec<talktrack::recommend::Feedback>,
+}
+
+/// Reads and checks the [`Inputs`]; an error names every problem and trains nothing.
+pub fn inputs(a: &args::TrainArgs, dir: &Path, p: &Progress) -> Result<Inputs> {
     let mut problems = Problems::default();
     let catalog = Catalog::for_data_dir(dir, &mut problems);
     if problems.has_errors() {
@@ -52,7 +49,7 @@ pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Data
         }
         bail!("{}/talk_tracks.csv is invalid; nothing was trained", dir.display());
     }
-    let feedback = match &a.feedback {
+    let mut feedback = match &a.feedback {
         None => Vec::new(),
         Some(f) => {
             p.step(format!("reading feedback {}", f.display()));
@@ -77,7 +74,6 @@ pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Data
             }
         }
     };
-    let mut feedback = feedback;
     if let Some(url) = &a.db {
         p.step(format!("reading stored feedback from {url}"));
         let (rows, skipped) = stored_feedback(url)?;
@@ -86,6 +82,31 @@ pub fn train(a: &args::TrainArgs, dir: &Path, ds: Option<&leadcast::domain::Data
         }
         feedback.extend(rows);
     }
+    Ok(Inputs { catalog, feedback })
+}
+
+/// `leadcast train talktrack --data DIR --models DIR [--feedback FILE]` (also part of `train all`).
+/// `ds`: the directory's data and `read` the [`Inputs`] when the caller already has them.
+/// Returns the saved version.
+pub fn train(
+    a: &args::TrainArgs,
+    dir: &Path,
+    ds: Option<&leadcast::domain::Dataset>,
+    read: Option<Inputs>,
+) -> Result<String> {
+    let p = Progress::start(format!("checking {}", dir.display()));
+    let loaded;
+    let ds = match ds {
+        Some(d) => d,
+        None => {
+            loaded = super::scoring::checked_data(dir)?;
+            &loaded
+        }
+    };
+    let Inputs { catalog, feedback } = match read {
+        Some(r) => r,
+        None => inputs(a, dir, &p)?,
+    };
     p.step("fitting the talk-track model".into());
     let sources: Vec<String> =
         a.feedback.iter().map(|f| f.display().to_string()).chain(a.db.iter().map(|u| redact(u))).collect();

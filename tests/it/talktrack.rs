@@ -347,8 +347,8 @@ fn train_all_includes_talktrack() {
     assert!(r.stdout.contains("talktrack model"), "{}\n{}", r.stdout, r.stderr);
     assert!(m.path().join("talktrack/CURRENT").is_file());
 
-    // A step that fails after others were saved (here the feedback file, read by the talk-track
-    // step, after scoring and opportunity): nothing of the run is kept.
+    // A step that fails after others were saved (here the talk-track step replaying feedback
+    // that names a track of another stage, after scoring and opportunity): nothing is kept.
     let current = |kind: &str| std::fs::read_to_string(m.path().join(kind).join("CURRENT")).unwrap();
     let listing = |kind: &str| {
         let mut v: Vec<String> = std::fs::read_dir(m.path().join(kind))
@@ -361,17 +361,25 @@ fn train_all_includes_talktrack() {
     let kinds = ["scoring", "opportunity", "talktrack", "forecast"];
     let before: Vec<(String, Vec<String>)> = kinds.iter().map(|k| (current(k), listing(k))).collect();
     let fb = m.path().join("fb.csv");
-    std::fs::write(&fb, "decision_id,outcome\nx,advanced\n").unwrap();
-    let r = leadcast(&[
-        "train",
-        "all",
-        "--data",
-        w.path().to_str().unwrap(),
-        "--models",
-        m.path().to_str().unwrap(),
-        "--feedback",
-        fb.to_str().unwrap(),
-    ]);
+    let train_all = || {
+        leadcast(&[
+            "train",
+            "all",
+            "--data",
+            w.path().to_str().unwrap(),
+            "--models",
+            m.path().to_str().unwrap(),
+            "--feedback",
+            fb.to_str().unwrap(),
+        ])
+    };
+    std::fs::write(
+        &fb,
+        "decision_id,at,stage,persona,industry,objection,talk_track_id,outcome\n\
+         d-1,2026-10-02T09:30:00Z,contract,executive,education,,DISC-SPIN-P,advanced\n",
+    )
+    .unwrap();
+    let r = train_all();
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("error: training the talk-track model:"), "{}", r.stderr);
     assert!(
@@ -379,6 +387,13 @@ fn train_all_includes_talktrack() {
         "{}",
         r.stderr
     );
+    let after: Vec<(String, Vec<String>)> = kinds.iter().map(|k| (current(k), listing(k))).collect();
+    assert_eq!(before, after, "train all left a model of the failed run behind");
+    // A feedback file that does not parse stops the run before any model is trained.
+    std::fs::write(&fb, "decision_id,outcome\nx,advanced\n").unwrap();
+    let r = train_all();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("fb.csv has") && !r.stdout.contains("scoring model"), "{}\n{}", r.stdout, r.stderr);
     let after: Vec<(String, Vec<String>)> = kinds.iter().map(|k| (current(k), listing(k))).collect();
     assert_eq!(before, after, "train all left a model of the failed run behind");
 }
