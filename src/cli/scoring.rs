@@ -189,7 +189,28 @@ fn labels(table: &Table, model: &score::model::ScoringModel) -> Result<(Table, V
         .index(&model.target)
         .with_context(|| format!("{}: no target column {:?} to evaluate against", table.file, model.target))?;
     let keep: Vec<usize> = (0..table.rows).filter(|&i| !score::table::is_missing(&table.columns[ti][i])).collect();
-    let y = keep.iter().map(|&i| table.columns[ti][i].trim() == model.positive).collect();
+    let y: Vec<bool> = keep.iter().map(|&i| table.columns[ti][i].trim() == model.positive).collect();
+    let positives = y.iter().filter(|&&b| b).count();
+    if !keep.is_empty() && (positives == 0 || positives == y.len()) {
+        // Say what the column holds: a relabelled export (`YES`, `1`) is the usual cause.
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for &i in &keep {
+            *counts.entry(table.columns[ti][i].trim()).or_default() += 1;
+        }
+        let mut seen: Vec<(&str, usize)> = counts.into_iter().collect();
+        seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let list: Vec<String> = seen.iter().take(10).map(|(v, n)| format!("{v:?} ({n})")).collect();
+        let what = if positives == 0 { "none" } else { "every one" };
+        bail!(
+            "{}: {what} of the {} labelled rows has {} = {:?}, the model's positive value, so there is one class \
+             only and AUC and calibration need both (the column holds {})",
+            table.file,
+            y.len(),
+            model.target,
+            model.positive,
+            list.join(", ")
+        );
+    }
     Ok((table.take(&keep), y))
 }
 

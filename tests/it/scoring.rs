@@ -268,6 +268,16 @@ fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("(first: r.csv, row 1 (line 2): the row has 2 fields"), "{}", r.stderr);
     assert_eq!(r.stderr.matches("error:").count(), 1, "{}", r.stderr);
+    // Evaluating on a table whose target is written another way: the error says what it holds.
+    let upper = root.path().join("upper.csv");
+    std::fs::write(&upper, text.replace("\"yes\"\n", "\"YES\"\n").replace("\"no\"\n", "\"NO\"\n")).unwrap();
+    let r = leadcast(&["evaluate", "--models", m.to_str().unwrap(), "--input", upper.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("none of the 3000 labelled rows has y = \"yes\"") && r.stderr.contains("\"YES\" ("),
+        "{}",
+        r.stderr
+    );
 
     // Training: one class, a target value that is not there, no such target.
     let t = |args: &[&str]| {
