@@ -372,7 +372,7 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
     let seed = a.seed.unwrap_or_else(|| now().timestamp_nanos_opt().unwrap_or_default() as u64);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     match (&a.input, &a.output) {
-        (Some(input), Some(output)) => return batch(&model, input, output, a.k),
+        (Some(input), Some(output)) => return batch(&model, input, output, a.k, lang),
         (Some(_), None) | (None, Some(_)) => bail!("batch mode needs both --input contexts.csv and --output recs.csv"),
         (None, None) => {}
     }
@@ -434,7 +434,7 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
 }
 
 /// Batch: `stage,persona,industry,objection` in, ranked tracks out.
-fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize) -> Result<ExitCode> {
+fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: Lang) -> Result<ExitCode> {
     let mut r = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(input)
@@ -492,20 +492,29 @@ fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize) -> Resul
         "expected_advance",
         "lo",
         "hi",
+        "title",
     ])?;
     let mut n = 0;
     for (ctx, ranked) in &rows {
         for (i, s) in ranked.iter().take(k).enumerate() {
+            let t = &model.tracks[s.track];
+            // In --lang, or in the other language when the catalog has no title in it.
+            let (want, other) = match lang {
+                Lang::Zh => (&t.title_zh, &t.title_en),
+                Lang::En => (&t.title_en, &t.title_zh),
+            };
+            let title = if want.is_empty() { other } else { want };
             w.write_record([
                 ctx.stage.clone(),
                 ctx.persona.clone().unwrap_or_default(),
                 ctx.industry.clone().unwrap_or_default(),
                 ctx.objection.clone().unwrap_or_default(),
                 (i + 1).to_string(),
-                model.tracks[s.track].id.clone(),
+                t.id.clone(),
                 format!("{:.6}", s.mean),
                 format!("{:.6}", s.lo),
                 format!("{:.6}", s.hi),
+                title.to_string(),
             ])?;
             n += 1;
         }

@@ -172,7 +172,7 @@ fn learned_top_tracks_beat_chance_against_another_seeds_truth() {
     let (h, recs) = read_csv(&out);
     assert_eq!(
         h,
-        ["stage", "persona", "industry", "objection", "rank", "talk_track_id", "expected_advance", "lo", "hi"]
+        ["stage", "persona", "industry", "objection", "rank", "talk_track_id", "expected_advance", "lo", "hi", "title"]
     );
     assert_eq!(recs.len(), t.len());
     let (mut regret, mut uniform) = (0.0, 0.0);
@@ -329,12 +329,16 @@ fn batch_with_an_unknown_stage_writes_nothing() {
         out.to_str().unwrap(),
         "-k",
         "2",
+        "--lang",
+        "en",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("row 2") && r.stderr.contains("astronaut"), "{}", r.stderr);
     let (_, rows) = read_csv(&out);
     assert_eq!(rows.len(), 4);
     let cat = catalog();
+    // The title, in --lang.
+    assert!(rows.iter().all(|r| !r[9].is_empty() && r[9] == cat[&r[5]].3), "{rows:?}");
     assert!(rows[..2].iter().all(|r| cat[&r[5]].1 == "budget"));
     assert!(rows[2..].iter().all(|r| cat[&r[5]].0 == "qualification" && cat[&r[5]].1.is_empty()));
 }
