@@ -435,12 +435,9 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
 
 /// Batch: `stage,persona,industry,objection` in, ranked tracks out.
 fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: Lang) -> Result<ExitCode> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(input)
-        .with_context(|| format!("reading {}", input.display()))?;
-    let h = r.headers().with_context(|| format!("reading the header of {}", input.display()))?.clone();
-    let col = |n: &str| h.iter().position(|x| x.trim().trim_start_matches('\u{feff}') == n);
+    // Like every table the CLI reads: separator sniffed, CSV or Parquet, ragged rows named.
+    let t = leadcast::data::raw::open(input, None).map_err(|p| anyhow::anyhow!("{}", p.located()))?;
+    let col = |n: &str| t.column_index(n);
     let Some(cs) = col("stage") else {
         bail!("{}: no column \"stage\" (expected columns stage,persona,industry,objection)", input.display());
     };
@@ -448,9 +445,9 @@ fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: La
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    for (n, rec) in r.records().enumerate() {
-        let row = n + 1;
-        let rec = rec.with_context(|| format!("{}: row {row}", input.display()))?;
+    for item in t.rows {
+        let raw = item.map_err(|p| anyhow::anyhow!("{}", p.located()))?;
+        let (row, rec) = (raw.row, raw.fields);
         let f = |c: Option<usize>| c.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
         let opt = |s: String| (!s.is_empty()).then_some(s);
         let ctx = ContextIn { stage: f(Some(cs)), persona: opt(f(cp)), industry: opt(f(ci)), objection: opt(f(co)) };

@@ -339,6 +339,25 @@ fn batch_with_an_unknown_stage_writes_nothing() {
     let cat = catalog();
     // The title, in --lang.
     assert!(rows.iter().all(|r| !r[9].is_empty() && r[9] == cat[&r[5]].3), "{rows:?}");
+    // The separator is sniffed, as for every table: the same contexts with `;` give the same rows.
+    let text = std::fs::read_to_string(&input).unwrap().replace(',', ";");
+    std::fs::write(&input, text).unwrap();
+    let out2 = m.path().join("out2.csv");
+    let r = leadcast(&[
+        "recommend",
+        "--models",
+        m.path().to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out2.to_str().unwrap(),
+        "-k",
+        "2",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read_csv(&out2).1, rows);
     assert!(rows[..2].iter().all(|r| cat[&r[5]].1 == "budget"));
     assert!(rows[2..].iter().all(|r| cat[&r[5]].0 == "qualification" && cat[&r[5]].1.is_empty()));
 }
