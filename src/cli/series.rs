@@ -113,8 +113,8 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
     // (`1.234,5`, European exports) — the scoring tables' rule, for the whole file.
     let numbers = |d: DecimalMark| read.iter().filter(|r| d.parse(&r.5).is_some()).count();
     let decimal = DecimalMark::choose(read.len(), numbers).map_or(DecimalMark::Point, |c| c.0);
-    if decimal == DecimalMark::Comma {
-        eprintln!("note: {file}: value read with decimal commas (1,5 = 1.5)");
+    if !decimal.is_point() {
+        eprintln!("note: {file}: value read with {}", decimal.describe());
     }
     let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for (series, row, line, t, raw_t, raw_v) in read {

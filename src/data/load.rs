@@ -452,16 +452,21 @@ fn parse_ymd(b: &[u8]) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)
 }
 
-/// How a column writes its numbers: with a decimal point (`1234.5`, the contract's way) or,
-/// as most European exports do, a decimal comma with `.` or a space between thousands
-/// (`1234,5`, `1.234,5`, `1 234,5`). Chosen per column when a model is trained
-/// ([`crate::score::table::infer`]) and saved with it, so scoring reads them the same way.
+/// How a column writes its numbers: with a decimal point (`1234.5`, the contract's way); with
+/// a point and commas between thousands (`1,234.5`, as US and UK spreadsheets format them);
+/// or, as most European exports do, with a decimal comma and `.` or a space between thousands
+/// (`1234,5`, `1.234,5`, `1 234,5`). Any of them may carry a currency symbol or a percent sign
+/// (`$1,234.50`, `1.234,50 €`, `12%`), which is ignored. Chosen per column when a model is
+/// trained ([`crate::score::table::infer`]) and saved with it, so scoring reads them the same
+/// way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecimalMark {
     #[default]
     Point,
     Comma,
+    /// A point, with commas between thousands.
+    ThousandsComma,
 }
 
 impl DecimalMark {
@@ -469,27 +474,108 @@ impl DecimalMark {
         *self == DecimalMark::Point
     }
 
-    /// How `present` values write their numbers, `reads` counting how many read each way: with
-    /// a point when nearly all (95%) read so, else with a comma when nearly all read so (the
+    /// How `present` values write their numbers, `reads` counting how many read each way: the
+    /// first of point, thousands commas and decimal comma under which nearly all (95%) read (the
     /// point is asked first, so a column of points never changes its reading); `None` when
     /// they are not numbers. With the count read.
+    ///
+    /// Thousands commas come before the decimal comma: a column whose only commas are followed
+    /// by three digits (`11,974`) is read as thousands, the way spreadsheets group them. A
+    /// European column in which every value has exactly three decimals (`1,500`, `2,750`) would
+    /// be read so too; any other decimal comma (`1,5`, `1.234,56`) tells them apart.
     pub fn choose(present: usize, reads: impl Fn(DecimalMark) -> usize) -> Option<(DecimalMark, usize)> {
         let nearly_all = |n: usize| n as f64 >= 0.95 * present as f64 && n > 0;
-        [DecimalMark::Point, DecimalMark::Comma].into_iter().map(|d| (d, reads(d))).find(|&(_, n)| nearly_all(n))
+        [DecimalMark::Point, DecimalMark::ThousandsComma, DecimalMark::Comma]
+            .into_iter()
+            .map(|d| (d, reads(d)))
+            .find(|&(_, n)| nearly_all(n))
     }
 
-    /// The finite number `s` is, written this way. With a comma, `1.234` is a thousand two
-    /// hundred and thirty-four (three digits after a dot are a thousands group), and a value
-    /// that only reads with a point (`1.5`) reads so.
+    /// The finite number `s` is, written this way (a currency symbol or percent sign aside). With
+    /// a decimal comma, `1.234` is a thousand two hundred and thirty-four (three digits after a
+    /// dot are a thousands group); with either comma, a value that only reads with a plain point
+    /// (`1.5`, as a JSON number prints) reads so.
     pub fn parse(self, s: &str) -> Option<f64> {
-        let s = s.trim();
-        if self == DecimalMark::Comma {
-            if let Some(x) = decimal_comma(s) {
-                return Some(x);
+        let s = bare(s.trim());
+        let s = s.as_ref();
+        match self {
+            DecimalMark::Point => {}
+            DecimalMark::Comma => {
+                if let Some(x) = decimal_comma(s) {
+                    return Some(x);
+                }
+            }
+            DecimalMark::ThousandsComma => {
+                if s.contains(',') {
+                    return thousands_comma(s);
+                }
             }
         }
         parse_number(s).ok()
     }
+
+    /// How the schema describes it (empty for a point).
+    pub fn describe(self) -> &'static str {
+        match self {
+            DecimalMark::Point => "",
+            DecimalMark::Comma => "decimal commas (1,5 = 1.5)",
+            DecimalMark::ThousandsComma => "commas between thousands (1,234.5 = 1234.5)",
+        }
+    }
+}
+
+/// Currency symbols a spreadsheet may put before or after a number.
+const CURRENCY: [char; 7] = ['$', '€', '£', '¥', '￥', '₹', '₩'];
+
+/// `s` without a currency symbol (`$12`, `12 €`, `-$5`, `$-5`) or a trailing percent sign
+/// (`12%`), the way spreadsheets format numbers; anything else unchanged.
+pub fn bare(s: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let t = s.strip_suffix('%').map_or(s, str::trim_end);
+    let (sign, body) = match t.strip_prefix('-') {
+        Some(rest) => ("-", rest.trim_start()),
+        None => ("", t),
+    };
+    let unsymboled = body
+        .strip_prefix(CURRENCY)
+        .map(str::trim_start)
+        .or_else(|| body.strip_suffix(CURRENCY).map(str::trim_end))
+        .unwrap_or(body);
+    let unsymboled = match (sign, unsymboled.strip_prefix('-')) {
+        // `$-5`: the sign after the symbol.
+        ("", Some(rest)) if unsymboled.len() < body.len() => return Cow::Owned(format!("-{rest}")),
+        _ => unsymboled,
+    };
+    if unsymboled.is_empty() || (t.len() == s.len() && unsymboled.len() == body.len()) {
+        return Cow::Borrowed(s);
+    }
+    if sign.is_empty() { Cow::Borrowed(unsymboled) } else { Cow::Owned(format!("-{unsymboled}")) }
+}
+
+/// `1,234`, `-12,345,678.5` as numbers (commas between thousands, a decimal point); `None`
+/// for anything else.
+fn thousands_comma(s: &str) -> Option<f64> {
+    let (sign, body) = match s.as_bytes().first()? {
+        b'-' => ("-", &s[1..]),
+        b'+' => ("", &s[1..]),
+        _ => ("", s),
+    };
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) if !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit()) => (i, f),
+        Some(_) => return None,
+        None => (body, "0"),
+    };
+    let groups: Vec<&str> = int.split(',').collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit());
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && !(groups[0].starts_with('0'))
+        && groups.iter().all(|g| digits(g))
+        && groups[1..].iter().all(|g| g.len() == 3);
+    if !grouped {
+        return None;
+    }
+    format!("{sign}{}.{frac}", groups.concat()).parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 /// `1234,5`, `-1.234,56`, `1 234`, `1.234` as numbers (a decimal comma; `.`, a space or a

@@ -662,6 +662,24 @@ mod tests {
         }
         // A column of points never reads a comma.
         assert_eq!(number("1,5", DecimalMark::Point), None);
+        // Commas between thousands; currency symbols and percent signs aside, in every reading.
+        let us = |v: &str| number(v, DecimalMark::ThousandsComma);
+        assert_eq!(us("1,234"), Some(1234.0));
+        assert_eq!(us("-12,345,678.5"), Some(-12_345_678.5));
+        assert_eq!(us("$1,234.50"), Some(1234.5));
+        assert_eq!(us("1.5"), Some(1.5));
+        for v in ["1,5", "1,2345", "0,123", "1,234,5", "12,34.5", "1.234,5", ",123", "$", "%"] {
+            assert_eq!(us(v), None, "{v:?}");
+        }
+        assert_eq!(number("-$5", DecimalMark::Point), Some(-5.0));
+        assert_eq!(number("$-5", DecimalMark::Point), Some(-5.0));
+        assert_eq!(number("12 €", DecimalMark::Point), Some(12.0));
+        assert_eq!(number("54.4%", DecimalMark::Point), Some(54.4));
+        assert_eq!(comma("1.234,50 €"), Some(1234.5));
+        assert_eq!(number("¥1,000", DecimalMark::ThousandsComma), Some(1000.0));
+        for v in ["--$5", "-$-5", "$$5", "5$$", "USD 5", "1%%"] {
+            assert_eq!(number(v, DecimalMark::Point), None, "{v:?}");
+        }
     }
 
     #[test]

@@ -200,8 +200,11 @@ pub fn infer(name: &str, values: &[String]) -> ColumnInfo {
             return info(Role::Dropped, None, "ID-like (unique integers)".into());
         }
         let mut notes = Vec::new();
-        if decimal == DecimalMark::Comma {
-            notes.push("decimal commas (1,5 = 1.5)".to_string());
+        if !decimal.is_point() {
+            notes.push(decimal.describe().to_string());
+        }
+        if counts.keys().any(|v| crate::data::load::bare(v).len() != v.len()) {
+            notes.push("currency and percent signs ignored ($12 and 12% read as 12)".to_string());
         }
         if numeric_ok < present {
             notes.push(format!("{} non-numeric values treated as missing", present - numeric_ok));
@@ -272,6 +275,20 @@ mod tests {
         // Thousands grouped with dots, no decimals: numbers too.
         let c = infer("x", &col(&["1.234.567", "2.000.000", "999", "12.500.000"]));
         assert_eq!((c.kind, c.decimal), (Some(Kind::Numeric), DecimalMark::Comma));
+        // Commas between thousands (US and UK spreadsheets), with or without decimals or a
+        // currency symbol; a comma followed by other than three digits is a decimal comma.
+        for v in [
+            &["$1,234.56", "$12.00", "-$5,000,000.10", "$999"][..],
+            &["11,974", "500", "1,000,000", "7"],
+            &["1,234", "2,500", "12"],
+        ] {
+            let c = infer("x", &col(v));
+            assert_eq!((c.kind, c.decimal), (Some(Kind::Numeric), DecimalMark::ThousandsComma), "{v:?}");
+        }
+        assert_eq!(infer("x", &col(&["1,5", "1,234", "12"])).decimal, DecimalMark::Comma);
+        let c = infer("x", &col(&["12%", "7.5%", "100%", "0%"]));
+        assert_eq!((c.kind, c.decimal), (Some(Kind::Numeric), DecimalMark::Point));
+        assert!(c.note.contains("percent"), "{}", c.note);
         let json = serde_json::to_value(infer("x", &col(&["1.5", "2143", "-3", "0.25"]))).unwrap();
         assert!(json.get("decimal").is_none(), "{json}");
     }

@@ -60,16 +60,24 @@ fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<
     let bad = |what: &str| Err(ApiError::field(path(), format!("{} must be {what}", path())));
     match (v, expect) {
         (None | Some(Value::Null), _) => Ok(String::new()),
+        // A JSON number is that number: in a decimal-comma column `1.234` would read as 1234,
+        // so its point is written as the comma the column reads (the typed path takes the f64).
+        (Some(Value::Number(n)), Expect::Number(DecimalMark::Comma)) => {
+            let s = n.to_string();
+            Ok(if s.contains(['e', 'E']) { s } else { s.replace('.', ",") })
+        }
         (Some(Value::Number(n)), Expect::Number(_) | Expect::Text | Expect::Flag) => Ok(n.to_string()),
         (Some(Value::Bool(b)), Expect::Flag | Expect::Text) => Ok(if *b { "1".into() } else { "0".into() }),
         (Some(Value::String(s)), Expect::Text | Expect::Flag) => Ok(s.clone()),
         (Some(Value::String(s)), Expect::Number(decimal)) => {
             if is_missing(s) || decimal.parse(s).is_some() {
                 Ok(s.clone())
-            } else if decimal == DecimalMark::Comma {
-                bad("a number (1234.5, or 1.234,5 as the model was trained on)")
             } else {
-                bad("a number")
+                match decimal {
+                    DecimalMark::Comma => bad("a number (1234.5, or 1.234,5 as the model was trained on)"),
+                    DecimalMark::ThousandsComma => bad("a number (1234.5, or 1,234.5 as the model was trained on)"),
+                    DecimalMark::Point => bad("a number"),
+                }
             }
         }
         (Some(Value::String(s)), Expect::Date(order)) => {
@@ -408,5 +416,15 @@ mod tests {
         assert_eq!(cell(Some(&v), Expect::Number(DecimalMark::Comma), path).unwrap(), "1.234,5");
         let e = cell(Some(&Value::String("lots".into())), Expect::Number(DecimalMark::Comma), path).unwrap_err();
         assert!(e.message.contains("1.234,5 as the model was trained on"), "{}", e.message);
+        let e =
+            cell(Some(&Value::String("lots".into())), Expect::Number(DecimalMark::ThousandsComma), path).unwrap_err();
+        assert!(e.message.contains("1,234.5 as the model was trained on"), "{}", e.message);
+        // A JSON number is that number in every column: 1.234 in a decimal-comma column is
+        // not a thousand two hundred and thirty-four.
+        for (n, mark) in [(1.234, DecimalMark::Comma), (1.234, DecimalMark::ThousandsComma), (1e21, DecimalMark::Comma)]
+        {
+            let text = cell(Some(&serde_json::json!(n)), Expect::Number(mark), path).unwrap();
+            assert_eq!(mark.parse(&text), Some(n), "{text:?} in {mark:?}");
+        }
     }
 }

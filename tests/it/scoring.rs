@@ -194,40 +194,51 @@ fn numbers_with_decimal_commas_read_as_the_numbers_they_are() {
     let root = tempfile::tempdir().unwrap();
     let bank = bank_sample(root.path(), 4000);
     let text = std::fs::read_to_string(&bank).unwrap();
-    // balance (column 6) as 1.234,00 with a dot between thousands, and as 1234.5 / 1234,5.
-    let european = |l: &str| {
+    // balance (column 6) as 2.143,00 (a dot between thousands, a decimal comma), and as
+    // $2,143.00 (commas between thousands, a currency symbol), against the file's 2143.
+    let written = |l: &str, thousands: char, decimals: &str, symbol: &str| {
         let mut f: Vec<String> = l.split(';').map(str::to_string).collect();
         if let Ok(b) = f[5].parse::<i64>() {
             let digits = b.abs().to_string();
             let mut grouped = String::new();
             for (i, c) in digits.chars().enumerate() {
                 if i > 0 && (digits.len() - i) % 3 == 0 {
-                    grouped.push('.');
+                    grouped.push(thousands);
                 }
                 grouped.push(c);
             }
-            f[5] = format!("{}{grouped},00", if b < 0 { "-" } else { "" });
+            f[5] = format!("{}{symbol}{grouped}{decimals}", if b < 0 { "-" } else { "" });
         }
         f.join(";")
     };
-    let eu = root.path().join("bank-eu.csv");
-    std::fs::write(&eu, text.lines().map(european).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    let write = |name: &str, thousands: char, decimals: &str, symbol: &str| {
+        let p = root.path().join(name);
+        let body: Vec<String> = text.lines().map(|l| written(l, thousands, decimals, symbol)).collect();
+        std::fs::write(&p, body.join("\n") + "\n").unwrap();
+        p
+    };
+    let eu = write("bank-eu.csv", '.', ",00", "");
+    let us = write("bank-us.csv", ',', ".00", "$");
     assert!(std::fs::read_to_string(&eu).unwrap().contains(";2.143,00;"));
-    let (m_point, m_comma) = (root.path().join("m-point"), root.path().join("m-comma"));
-    for (file, m) in [(&bank, &m_point), (&eu, &m_comma)] {
-        let r = train_bank(file, m, &["--exclude", "duration", "--model", "logistic"]);
+    assert!(std::fs::read_to_string(&us).unwrap().contains(";$2,143.00;"));
+    let mut outs = Vec::new();
+    for (file, note) in [(&bank, ""), (&eu, "decimal commas"), (&us, "commas between thousands")] {
+        let m = root.path().join(format!("m-{}", file.file_name().unwrap().to_string_lossy()));
+        let r = train_bank(file, &m, &["--exclude", "duration", "--model", "logistic"]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let balance = r.stdout.lines().find(|l| l.trim_start().starts_with("balance")).unwrap_or_default();
-        assert!(balance.contains("numeric"), "{balance}");
-        assert_eq!(balance.contains("decimal commas"), m == &m_comma, "{balance}");
+        assert!(balance.contains("numeric") && balance.contains(note), "{balance}");
+        assert_eq!(balance.contains("commas"), !note.is_empty(), "{balance}");
+        assert_eq!(balance.contains("currency"), file == &us, "{balance}");
+        // The same numbers, the same model: identical scores, no warnings.
+        let out = root.path().join(format!("out-{}", file.file_name().unwrap().to_string_lossy()));
+        let r = score(&m, file, &out, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stderr.contains("not a number"), "{}", r.stderr);
+        outs.push(read_csv(&out));
     }
-    // The same numbers, the same model: identical scores, no warnings.
-    let (out_point, out_comma) = (root.path().join("point.csv"), root.path().join("comma.csv"));
-    assert_eq!(score(&m_point, &bank, &out_point, &[]).code, 0);
-    let r = score(&m_comma, &eu, &out_comma, &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(!r.stderr.contains("not a number"), "{}", r.stderr);
-    assert_eq!(read_csv(&out_point), read_csv(&out_comma));
+    assert_eq!(outs[0], outs[1]);
+    assert_eq!(outs[0], outs[2]);
 }
 
 #[test]
