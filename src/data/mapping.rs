@@ -3,9 +3,12 @@
 //! A mapping is a TOML file. For each contract table it names a source file and how each
 //! contract column is made from the source row: a source column, a constant, a value map
 //! (`Won` → `won`), a lookup into another file of the export (an account's sector), values that
-//! mean "missing" (`0`), a fallback rule or default used when the value is missing, and how
-//! the export writes its dates when not ISO (`dates = "day-first"` reads `31/12/2017` and
-//! `31.12.2017`, `dates = "month-first"` reads `12/31/2017`; both write `2017-12-31`). A table
+//! mean "missing" (`0`), a fallback rule or default used when the value is missing, how the
+//! export writes its dates when not ISO (`dates = "day-first"` reads `31/12/2017` and
+//! `31.12.2017`, `dates = "month-first"` reads `12/31/2017`; both write `2017-12-31`) and its
+//! numbers when not plain (`numbers = "thousands-comma"` reads `$1,234.50`, `numbers =
+//! "decimal-comma"` reads `1.234,50 €`, `numbers = "point"` reads `12%`; all write `1234.5`,
+//! `12`). A table
 //! the export lacks can be declared `empty`. Columns not named are taken from a source column of
 //! the same name, if there is one.
 //!
@@ -25,12 +28,12 @@
 //!
 //! Without `dates`, a date column whose values are not ISO but read day-first or month-first
 //! gets a warning that says which, with the line to add; the rows themselves are the contract
-//! errors of `load` (a date like `03/04/2017` is never guessed).
+//! errors of `load` (a date like `03/04/2017` is never guessed). The same for `numbers`.
 
-use super::load::{DateOrder, parse_date};
+use super::load::{DateOrder, DecimalMark, parse_date, parse_number};
 use super::problem::{Problem, Problems};
 use super::raw::{self, RawRow, RawTable};
-use crate::domain::{DATE_COLUMNS, TABLES, TableSpec};
+use crate::domain::{DATE_COLUMNS, NUMBER_COLUMNS, TABLES, TableSpec};
 use crate::{Error, Result};
 use csv::StringRecord;
 use serde::Deserialize;
@@ -124,6 +127,45 @@ impl Dates {
     }
 }
 
+/// How a mapping says an export writes its numbers (`numbers = "thousands-comma"`); a currency
+/// symbol or percent sign is dropped in each.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Numbers {
+    /// `1234.5`, `$12`, `12%`.
+    Point,
+    /// `1,234.5`, `$1,234.50`.
+    ThousandsComma,
+    /// `1234,5`, `1.234,50 €`, `1 234,5`.
+    DecimalComma,
+}
+
+impl Numbers {
+    const ALL: [(Numbers, &'static str); 3] = [
+        (Numbers::Point, "point"),
+        (Numbers::ThousandsComma, "thousands-comma"),
+        (Numbers::DecimalComma, "decimal-comma"),
+    ];
+
+    fn mark(self) -> DecimalMark {
+        match self {
+            Numbers::Point => DecimalMark::Point,
+            Numbers::ThousandsComma => DecimalMark::ThousandsComma,
+            Numbers::DecimalComma => DecimalMark::Comma,
+        }
+    }
+}
+
+/// Values of a date or number column that the contract would not read but a `dates` or
+/// `numbers` option would: how many each reading reads (day-first, month-first; or point,
+/// thousands comma, decimal comma), how many in all, and the first.
+#[derive(Debug, Clone, Default)]
+struct Foreign {
+    reads: [usize; 3],
+    total: usize,
+    example: Option<String>,
+}
+
 /// How one contract column is made from a source row.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +191,10 @@ pub struct ColumnRule {
     /// How the export writes this column's dates, when not ISO: `day-first` or `month-first`.
     /// Values read that way are written as ISO dates; ISO values pass unchanged.
     pub dates: Option<Dates>,
+    /// How the export writes this column's numbers, when not plain: `point` (only a currency
+    /// symbol or percent sign to drop), `thousands-comma` or `decimal-comma`. Values read that
+    /// way are written as plain numbers; plain ones pass unchanged.
+    pub numbers: Option<Numbers>,
 }
 
 /// A lookup into another file of the export.
@@ -254,6 +300,7 @@ struct Compiled {
     or: Option<Box<Compiled>>,
     default: Option<String>,
     dates: Option<DateOrder>,
+    numbers: Option<DecimalMark>,
     described: String,
 }
 
@@ -268,6 +315,11 @@ impl Compiled {
         let (value, fallback) = self.eval_source(fields);
         let value = match (value, self.dates) {
             (Some(v), Some(order)) if parse_date(&v).is_err() => Some(order.parse(&v).map_or(v, |d| d.to_string())),
+            (value, _) => value,
+        };
+        // A number as the shortest text that reads back as it (`1234.5`, `1000`).
+        let value = match (value, self.numbers) {
+            (Some(v), Some(mark)) if parse_number(&v).is_err() => Some(mark.parse(&v).map_or(v, |x| x.to_string())),
             (value, _) => value,
         };
         (value, fallback)
@@ -346,10 +398,14 @@ impl TableRule {
         let out_headers: Vec<String> = cols.iter().map(|(c, _)| c.clone()).collect();
         let mut filled = vec![0usize; cols.len()];
         let mut empty = vec![0usize; cols.len()];
-        // Per date column without `dates`: values that are not ISO but read day-first, month-first.
-        let mut foreign = vec![(0usize, 0usize, None::<String>); cols.len()];
-        let unguarded: Vec<bool> =
+        // Per date column without `dates`, values that are not ISO but read day-first or
+        // month-first; per number column without `numbers`, values that are not plain numbers
+        // but read with a currency or percent sign, thousands commas or a decimal comma.
+        let mut foreign = vec![Foreign::default(); cols.len()];
+        let date_col: Vec<bool> =
             cols.iter().map(|(col, c)| c.dates.is_none() && DATE_COLUMNS.contains(&col.as_str())).collect();
+        let number_col: Vec<bool> =
+            cols.iter().map(|(col, c)| c.numbers.is_none() && NUMBER_COLUMNS.contains(&col.as_str())).collect();
         let mut seen = HashSet::new();
         let mut duplicates = 0usize;
         let mut rows = Vec::new();
@@ -368,13 +424,22 @@ impl TableRule {
                 let (v, fallback) = c.eval(&row.fields);
                 filled[k] += fallback as usize;
                 empty[k] += v.is_none() as usize;
-                if let Some(v) = v.as_deref().filter(|v| unguarded[k] && parse_date(v).is_err()) {
-                    let f = &mut foreign[k];
-                    f.0 += DateOrder::DayFirst.parse(v).is_some() as usize;
-                    f.1 += DateOrder::MonthFirst.parse(v).is_some() as usize;
-                    if f.2.is_none() && f.0 + f.1 > 0 {
-                        f.2 = Some(v.to_string());
+                let reads: Option<[bool; 3]> = match v.as_deref() {
+                    Some(v) if date_col[k] && parse_date(v).is_err() => {
+                        Some([DateOrder::DayFirst.parse(v).is_some(), DateOrder::MonthFirst.parse(v).is_some(), false])
                     }
+                    Some(v) if number_col[k] && parse_number(v).is_err() => {
+                        Some(Numbers::ALL.map(|(n, _)| n.mark().parse(v).is_some()))
+                    }
+                    _ => None,
+                };
+                if let Some(reads) = reads.filter(|r| r.iter().any(|&b| b)) {
+                    let f = &mut foreign[k];
+                    for (n, read) in f.reads.iter_mut().zip(reads) {
+                        *n += read as usize;
+                    }
+                    f.total += 1;
+                    f.example.get_or_insert_with(|| v.clone().unwrap_or_default());
                 }
                 fields.push_field(v.as_deref().unwrap_or(""));
             }
@@ -426,30 +491,44 @@ impl TableRule {
             }
         }
         for (k, (col, _)) in cols.iter().enumerate() {
-            let (dmy, mdy, Some(example)) = &foreign[k] else { continue };
-            let (order, count, told) = DateOrder::choose(|o| if o == DateOrder::DayFirst { *dmy } else { *mdy });
-            let (word, other) = match order {
-                DateOrder::MonthFirst => ("month-first", "day-first"),
-                _ => ("day-first", "month-first"),
-            };
-            let why = if told {
-                format!("they read as {word}")
+            let Foreign { reads, total, example: Some(example) } = &foreign[k] else { continue };
+            let (key, word, other, what, why) = if date_col[k] {
+                let (order, _, told) = DateOrder::choose(|o| reads[(o == DateOrder::MonthFirst) as usize]);
+                let (word, other) = match order {
+                    DateOrder::MonthFirst => ("month-first", "day-first"),
+                    _ => ("day-first", "month-first"),
+                };
+                let why = if told {
+                    format!("they read as {word}")
+                } else {
+                    "no day above 12 tells day-first from month-first: check which the export means".to_string()
+                };
+                ("dates", word, format!(" (or \"{other}\")"), "dates written like", format!("not ISO ({why})"))
             } else {
-                "no day above 12 tells day-first from month-first: check which the export means".to_string()
+                // As `DecimalMark::choose`: the first reading (in `Numbers::ALL`'s order) that reads
+                // nearly all of them, else the one that reads most.
+                let i = (0..3)
+                    .find(|&i| reads[i] as f64 >= 0.95 * *total as f64)
+                    .unwrap_or_else(|| (0..3).max_by_key(|&i| reads[i]).unwrap_or(0));
+                let (numbers, word) = Numbers::ALL[i];
+                let how = match numbers.mark().describe() {
+                    "" => "with a currency or percent sign".to_string(),
+                    d => format!("with {d}"),
+                };
+                ("numbers", word, String::new(), "numbers written like", format!("not plain (they read {how})"))
             };
             let fix = match self.columns.get(col) {
-                Some(ColumnSpec::Rule(_)) => format!("add `dates = \"{word}\"` (or \"{other}\") to its rule"),
+                Some(ColumnSpec::Rule(_)) => format!("add `{key} = \"{word}\"`{other} to its rule"),
                 Some(ColumnSpec::Column(from)) => {
-                    format!("write it `{col} = {{ from = {from:?}, dates = \"{word}\" }}`")
+                    format!("write it `{col} = {{ from = {from:?}, {key} = \"{word}\" }}`")
                 }
-                None => format!("add `{col} = {{ from = {col:?}, dates = \"{word}\" }}`"),
+                None => format!("add `{col} = {{ from = {col:?}, {key} = \"{word}\" }}`"),
             };
             problems.push(
                 Problem::warning(
                     &src.file,
                     format!(
-                        "{}.{col}: {count} of {n} values are dates written like {example:?}, not ISO ({why}); \
-                         in {}, tables.{}.columns: {fix}",
+                        "{}.{col}: {total} of {n} values are {what} {example:?}, {why}; in {}, tables.{}.columns: {fix}",
                         self.name, self.mapping_file, self.name
                     ),
                 )
@@ -507,6 +586,7 @@ impl TableRule {
             or,
             default: rule.default.clone(),
             dates: rule.dates.map(Dates::order),
+            numbers: rule.numbers.map(Numbers::mark),
             described: rule.describe(),
         })
     }
@@ -570,8 +650,8 @@ mod tests {
     }
 
     #[test]
-    fn date_columns_are_contract_columns() {
-        for c in DATE_COLUMNS {
+    fn date_and_number_columns_are_contract_columns() {
+        for c in DATE_COLUMNS.iter().chain(NUMBER_COLUMNS) {
             assert!(TABLES.iter().any(|t| t.columns().any(|x| x == *c)), "{c} is in no table");
         }
     }
@@ -633,6 +713,24 @@ mod tests {
             ("soon", "soon"),
         ] {
             assert_eq!(c.eval(&rec(raw, "")).0.as_deref(), Some(want), "{raw:?}");
+        }
+
+        // Numbers: plain ones kept as written, formatted ones as the shortest plain text.
+        let number = |numbers: Numbers, raw: &str| {
+            let rule = ColumnRule { from: Some("v".into()), numbers: Some(numbers), ..Default::default() };
+            table.compile(&rule, &src, dir.path(), "amount").unwrap().eval(&rec(raw, "")).0
+        };
+        for (numbers, raw, want) in [
+            (Numbers::ThousandsComma, "$1,054.00", "1054"),
+            (Numbers::ThousandsComma, "1,234.5", "1234.5"),
+            (Numbers::ThousandsComma, "1054.00", "1054.00"),
+            (Numbers::DecimalComma, "1.234,50 €", "1234.5"),
+            (Numbers::DecimalComma, "0,125", "0.125"),
+            (Numbers::Point, "12%", "12"),
+            (Numbers::Point, "-$5", "-5"),
+            (Numbers::ThousandsComma, "lots", "lots"),
+        ] {
+            assert_eq!(number(numbers, raw).as_deref(), Some(want), "{raw:?} as {numbers:?}");
         }
     }
 }

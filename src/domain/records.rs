@@ -70,6 +70,10 @@ pub const PAYMENTS: TableSpec = TableSpec {
 pub const DATE_COLUMNS: &[&str] =
     &["hired_at", "created_at", "converted_at", "expected_close", "closed_at", "entered_at", "at", "due_at", "paid_at"];
 
+/// The contract's number columns (plain numbers with a decimal point), in any table.
+pub const NUMBER_COLUMNS: &[&str] =
+    &["quota", "amount", "discount_pct", "email_opens", "web_visits", "calls", "meetings"];
+
 /// Every contract table, in dependency order (a table only refers to tables before it).
 pub const TABLES: &[TableSpec] = &[REPS, QUOTAS, ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY, ACTIVITIES, PAYMENTS];
 

@@ -96,29 +96,63 @@ fn unmapped_values_are_contract_errors_located_in_the_export() {
     assert!(r.stderr.contains(&want), "want {want}\n{}", r.stderr);
 }
 
-#[test]
-fn an_export_with_day_first_dates_imports_once_the_mapping_says_so() {
-    // The CRM export with every date rewritten as DD/MM/YYYY, as many European CRMs write them.
+/// A copy of the CRM export in `dir/export` with each `sales_pipeline.csv` cell of the named
+/// columns passed through `rewrite`: an export written the way another CRM writes it.
+fn export_written(dir: &std::path::Path, columns: &[&str], rewrite: impl Fn(&str) -> String) -> std::path::PathBuf {
     let src = shared_data().join("crm-opportunities");
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("export");
+    let data = dir.join("export");
     std::fs::create_dir(&data).unwrap();
     for f in ["sales_pipeline.csv", "sales_teams.csv", "products.csv", "accounts.csv"] {
         std::fs::copy(src.join(f), data.join(f)).unwrap();
     }
     let (h, rows) = read_csv(&src.join("sales_pipeline.csv"));
+    let at: Vec<usize> = columns.iter().map(|c| h.iter().position(|x| x == c).unwrap()).collect();
     let mut w = csv::Writer::from_path(data.join("sales_pipeline.csv")).unwrap();
     w.write_record(&h).unwrap();
     for mut r in rows {
-        for c in ["engage_date", "close_date"] {
-            let i = h.iter().position(|x| x == c).unwrap();
-            if let [y, m, d] = r[i].split('-').collect::<Vec<_>>()[..] {
-                r[i] = format!("{d}/{m}/{y}");
-            }
+        for &i in &at {
+            r[i] = rewrite(&r[i]);
         }
         w.write_record(&r).unwrap();
     }
     w.flush().unwrap();
+    data
+}
+
+/// `leadcast import` of `data` through `mapping` into `out`, and of the real export through
+/// the shipped mapping into `iso`: the opportunities and stage history written must be equal.
+fn imports_as_the_shipped_export(data: &str, mapping: &std::path::Path, dir: &std::path::Path) -> crate::util::Run {
+    let (ours, iso) = (dir.join("ours"), dir.join("iso"));
+    let r =
+        leadcast(&["import", "--data", data, "--mapping", mapping.to_str().unwrap(), "--out", ours.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let src = shared_data().join("crm-opportunities");
+    let shipped = repo().join("data/mappings/crm-opportunities.toml");
+    let s = leadcast(&[
+        "import",
+        "--data",
+        src.to_str().unwrap(),
+        "--mapping",
+        shipped.to_str().unwrap(),
+        "--out",
+        iso.to_str().unwrap(),
+    ]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    for t in ["opportunities.csv", "stage_history.csv"] {
+        assert_eq!(read_csv(&ours.join(t)), read_csv(&iso.join(t)), "{t} differs");
+    }
+    r
+}
+
+#[test]
+fn an_export_with_day_first_dates_imports_once_the_mapping_says_so() {
+    // The CRM export with every date rewritten as DD/MM/YYYY, as many European CRMs write them.
+    let dir = tempfile::tempdir().unwrap();
+    let data =
+        export_written(dir.path(), &["engage_date", "close_date"], |v| match v.split('-').collect::<Vec<_>>()[..] {
+            [y, m, d] => format!("{d}/{m}/{y}"),
+            _ => v.to_string(),
+        });
     let d = data.to_str().unwrap();
 
     // The shipped mapping (ISO dates): the rows are errors, and a warning says what to add.
@@ -148,25 +182,8 @@ fn an_export_with_day_first_dates_imports_once_the_mapping_says_so() {
         .replace("closed_at = \"close_date\"", "closed_at = { from = \"close_date\", dates = \"day-first\" }");
     assert_eq!(told.matches("day-first").count(), 3);
     std::fs::write(&m, &told).unwrap();
-    let (ours, iso) = (dir.path().join("ours"), dir.path().join("iso"));
-    let r = leadcast(&["import", "--data", d, "--mapping", m.to_str().unwrap(), "--out", ours.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = imports_as_the_shipped_export(d, &m, dir.path());
     assert!(!r.stderr.contains("not ISO"), "{}", r.stderr);
-    let shipped_path = repo().join("data/mappings/crm-opportunities.toml");
-    let r = leadcast(&[
-        "import",
-        "--data",
-        src.to_str().unwrap(),
-        "--mapping",
-        shipped_path.to_str().unwrap(),
-        "--out",
-        iso.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    for t in ["opportunities.csv", "stage_history.csv"] {
-        let (a, b) = (read_csv(&ours.join(t)), read_csv(&iso.join(t)));
-        assert_eq!(a, b, "{t} differs");
-    }
 
     // A value the mapping cannot read that way is still an error on its row; a misspelt
     // `dates` is an error naming the value and what is allowed.
@@ -185,4 +202,36 @@ fn an_export_with_day_first_dates_imports_once_the_mapping_says_so() {
     let r = leadcast(&["validate", "--data", d, "--mapping", m.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("column closed_at: cannot parse \"18/03/2017\""), "{}", r.stderr);
+}
+
+#[test]
+fn an_export_with_formatted_amounts_imports_once_the_mapping_says_so() {
+    // The CRM export with its deal values written as a US spreadsheet shows them: $1,054.00.
+    let dir = tempfile::tempdir().unwrap();
+    let data = export_written(dir.path(), &["close_value"], |v| match v.parse::<u64>() {
+        Ok(x) if x >= 1000 => format!("${},{:03}.00", x / 1000, x % 1000),
+        Ok(x) if x > 0 => format!("${x}.00"),
+        _ => v.to_string(),
+    });
+    let d = data.to_str().unwrap();
+    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let m = dir.path().join("m.toml");
+    std::fs::write(&m, &shipped).unwrap();
+    let r = leadcast(&["validate", "--data", d, "--mapping", m.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("column amount: cannot parse \"$1,054.00\" as a number"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("opportunities.amount: 4238 of 8800 values are numbers written like \"$1,054.00\", not plain (they read with commas between thousands")
+            && r.stderr.contains("add `numbers = \"thousands-comma\"` to its rule"),
+        "{}",
+        r.stderr
+    );
+    let told = shipped.replace(
+        "amount = { from = \"close_value\", missing",
+        "amount = { from = \"close_value\", numbers = \"thousands-comma\", missing",
+    );
+    assert_ne!(told, shipped);
+    std::fs::write(&m, &told).unwrap();
+    let r = imports_as_the_shipped_export(d, &m, dir.path());
+    assert!(!r.stderr.contains("not plain"), "{}", r.stderr);
 }
