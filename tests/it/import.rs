@@ -144,6 +144,20 @@ fn imports_as_the_shipped_export(data: &str, mapping: &std::path::Path, dir: &st
     r
 }
 
+/// `validate` of the export in `data` with a copy of the shipped mapping at `dir/m.toml`,
+/// which must fail: (the mapping's text, its path, the run).
+fn validate_with_the_shipped_mapping(
+    dir: &std::path::Path,
+    data: &str,
+) -> (String, std::path::PathBuf, crate::util::Run) {
+    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let m = dir.join("m.toml");
+    std::fs::write(&m, &shipped).unwrap();
+    let r = leadcast(&["validate", "--data", data, "--mapping", m.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    (shipped, m, r)
+}
+
 #[test]
 fn an_export_with_day_first_dates_imports_once_the_mapping_says_so() {
     // The CRM export with every date rewritten as DD/MM/YYYY, as many European CRMs write them.
@@ -156,11 +170,7 @@ fn an_export_with_day_first_dates_imports_once_the_mapping_says_so() {
     let d = data.to_str().unwrap();
 
     // The shipped mapping (ISO dates): the rows are errors, and a warning says what to add.
-    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
-    let m = dir.path().join("m.toml");
-    std::fs::write(&m, &shipped).unwrap();
-    let r = leadcast(&["validate", "--data", d, "--mapping", m.to_str().unwrap()]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (shipped, m, r) = validate_with_the_shipped_mapping(dir.path(), d);
     assert!(r.stderr.contains("row 1 (line 2), column closed_at: cannot parse \"01/03/2017\""), "{}", r.stderr);
     assert!(
         r.stderr.contains("opportunities.closed_at: 6711 of 8800 values are dates written like \"01/03/2017\", not ISO (they read as day-first)")
@@ -214,11 +224,7 @@ fn an_export_with_formatted_amounts_imports_once_the_mapping_says_so() {
         _ => v.to_string(),
     });
     let d = data.to_str().unwrap();
-    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
-    let m = dir.path().join("m.toml");
-    std::fs::write(&m, &shipped).unwrap();
-    let r = leadcast(&["validate", "--data", d, "--mapping", m.to_str().unwrap()]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (shipped, m, r) = validate_with_the_shipped_mapping(dir.path(), d);
     assert!(r.stderr.contains("column amount: cannot parse \"$1,054.00\" as a number"), "{}", r.stderr);
     assert!(
         r.stderr.contains("opportunities.amount: 4238 of 8800 values are numbers written like \"$1,054.00\", not plain (they read with commas between thousands")

@@ -304,34 +304,21 @@ fn batch_with_an_unknown_stage_writes_nothing() {
     let input = m.path().join("in.csv");
     let header = ["stage", "persona", "industry", "objection"].map(String::from).to_vec();
     let good = vec!["qualification".to_string(), "manager".into(), "retail".into(), "budget".into()];
+    // `recommend --input in.csv --output OUT` plus `extra`.
+    let batch = |out: &Path, extra: &[&str]| {
+        let mut a = vec!["recommend", "--models", m.path().to_str().unwrap(), "--input", input.to_str().unwrap()];
+        a.extend(["--output", out.to_str().unwrap()]);
+        a.extend(extra);
+        leadcast(&a)
+    };
     write_csv(&input, &header, &[good.clone(), vec!["won".into(), "manager".into(), String::new(), String::new()]]);
     let out = m.path().join("out.csv");
-    let r = leadcast(&[
-        "recommend",
-        "--models",
-        m.path().to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let r = batch(&out, &[]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("row 2") && r.stderr.contains("unknown stage"), "{}", r.stderr);
     assert!(!out.exists());
     write_csv(&input, &header, &[good, vec!["qualification".into(), "astronaut".into(), String::new(), String::new()]]);
-    let r = leadcast(&[
-        "recommend",
-        "--models",
-        m.path().to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "-k",
-        "2",
-        "--lang",
-        "en",
-    ]);
+    let r = batch(&out, &["-k", "2", "--lang", "en"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("row 2") && r.stderr.contains("astronaut"), "{}", r.stderr);
     let (_, rows) = read_csv(&out);
@@ -343,19 +330,7 @@ fn batch_with_an_unknown_stage_writes_nothing() {
     let text = std::fs::read_to_string(&input).unwrap().replace(',', ";");
     std::fs::write(&input, text).unwrap();
     let out2 = m.path().join("out2.csv");
-    let r = leadcast(&[
-        "recommend",
-        "--models",
-        m.path().to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        out2.to_str().unwrap(),
-        "-k",
-        "2",
-        "--lang",
-        "en",
-    ]);
+    let r = batch(&out2, &["-k", "2", "--lang", "en"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(read_csv(&out2).1, rows);
     assert!(rows[..2].iter().all(|r| cat[&r[5]].1 == "budget"));
