@@ -4,6 +4,13 @@
 //!
 //! File-level damage — not UTF-8, empty, no header, rows with the wrong number of fields, a
 //! truncated or corrupt file — becomes a [`Problem`] here; the rows that can be read still are.
+//!
+//! A CSV that is not UTF-8 is read in the encoding it is written in when that is clear: UTF-16
+//! by its byte-order mark (Excel's "Unicode text"), else the legacy encoding Mozilla's
+//! `chardetng` finds (Excel's "CSV" is GBK on a Chinese Windows, windows-1252 on a Western
+//! European one), provided the whole file decodes without error in it. The table's name then
+//! says so (`leads.csv (GBK)`), so every message about it does. A file that decodes in none
+//! stays an error naming the rows that are not UTF-8.
 
 use super::problem::Problem;
 use csv::StringRecord;
@@ -85,15 +92,69 @@ pub fn sniff_separator(first_line: &[u8]) -> u8 {
 fn open_csv(path: &Path, file: String, separator: Option<u8>) -> Result<RawTable, Problem> {
     let mut f = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
     let mut head = Vec::with_capacity(4096);
-    (&mut f).take(64 * 1024).read_to_end(&mut head).map_err(|e| Problem::error(&file, format!("cannot read: {e}")))?;
+    (&mut f).take(HEAD).read_to_end(&mut head).map_err(|e| Problem::error(&file, format!("cannot read: {e}")))?;
+    if legacy_encoding(&head, head.len() < HEAD as usize).is_some() {
+        // Decoded in memory (`csv_from_bytes`): a legacy export is a spreadsheet's size.
+        let bytes = std::fs::read(path).map_err(|e| Problem::error(&file, format!("cannot read: {e}")))?;
+        return csv_from_bytes(&file, bytes, separator);
+    }
     let reader = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
     csv_table(file, &head, reader, separator)
 }
 
-/// A CSV table held in memory (`file` names it in problems).
+/// Bytes that are not UTF-8, as a share of them and the non-ASCII characters that are.
+fn utf8_damage(bytes: &[u8]) -> f64 {
+    let (mut bad, mut good) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        good += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        bad += chunk.invalid().len();
+    }
+    bad as f64 / (bad + good).max(1) as f64
+}
+
+/// How much of a CSV is read to sniff its separator and encoding.
+const HEAD: u64 = 64 * 1024;
+
+/// The encoding a CSV whose first bytes are `head` is written in, when it is not UTF-8: UTF-16
+/// by its byte-order mark, else `chardetng`'s guess among the legacy encodings. `whole`: `head`
+/// is the whole file (else it may end inside a character).
+fn legacy_encoding(head: &[u8], whole: bool) -> Option<&'static encoding_rs::Encoding> {
+    if head.starts_with(&[0xFF, 0xFE]) {
+        return Some(encoding_rs::UTF_16LE);
+    }
+    if head.starts_with(&[0xFE, 0xFF]) {
+        return Some(encoding_rs::UTF_16BE);
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => None,
+        // Cut inside a character at the end of the head: UTF-8 so far.
+        Err(e) if e.error_len().is_none() && !whole => None,
+        // UTF-8 with a little damage (most non-ASCII characters read as UTF-8): not another
+        // encoding, which would garble every one of them; the rows with the bad bytes are
+        // errors. (Text in another encoding reads as valid UTF-8 only here and there: GBK's
+        // `伟`, CE B0, happens to be UTF-8's `ΰ`.)
+        Err(_) if utf8_damage(head) < 0.2 => None,
+        Err(_) => {
+            let mut detector = chardetng::EncodingDetector::new();
+            detector.feed(head, whole);
+            Some(detector.guess(None, false))
+        }
+    }
+}
+
+/// A CSV table held in memory (`file` names it in problems), decoded first when it is in
+/// another encoding than UTF-8 (see the module's documentation).
 pub fn csv_from_bytes(file: &str, bytes: Vec<u8>, separator: Option<u8>) -> Result<RawTable, Problem> {
-    let head = bytes[..bytes.len().min(64 * 1024)].to_vec();
-    csv_table(file.to_string(), &head, std::io::Cursor::new(bytes), separator)
+    let head = &bytes[..bytes.len().min(HEAD as usize)];
+    let (file, bytes) = match legacy_encoding(head, bytes.len() <= HEAD as usize) {
+        Some(encoding) => match encoding.decode(&bytes) {
+            (text, _, false) => (format!("{file} ({})", encoding.name()), text.into_owned().into_bytes()),
+            _ => (file.to_string(), bytes),
+        },
+        None => (file.to_string(), bytes),
+    };
+    let head = bytes[..bytes.len().min(HEAD as usize)].to_vec();
+    csv_table(file, &head, std::io::Cursor::new(bytes), separator)
 }
 
 /// A CSV table from `reader`; `head` is its first bytes, for the empty check and the
@@ -387,8 +448,30 @@ mod tests {
     }
 
     #[test]
+    fn legacy_encodings_are_told_from_damaged_utf8() {
+        let enc = |text: &str, e: &'static encoding_rs::Encoding| e.encode(text).0.into_owned();
+        let zh = &format!("rep_id,name\n{}", "R001,王伟\nR002,李勇\nR003,张秀英\n".repeat(10));
+        let fr = "ville,secteur\nMontréal,élevé\nQuébec,moyen\nZürich,faible\n";
+        assert_eq!(legacy_encoding(zh.as_bytes(), true), None);
+        assert_eq!(legacy_encoding(&enc(zh, encoding_rs::GBK), true), Some(encoding_rs::GBK));
+        assert_eq!(legacy_encoding(&enc(fr, encoding_rs::WINDOWS_1252), true), Some(encoding_rs::WINDOWS_1252));
+        assert_eq!(legacy_encoding(&[0xFF, 0xFE, b'a', 0], true), Some(encoding_rs::UTF_16LE));
+        // One bad byte among UTF-8 names: damage, not an encoding.
+        let mut damaged = zh.as_bytes().to_vec();
+        let at = damaged.len() - 2;
+        damaged[at] = 0xFF;
+        assert_eq!(legacy_encoding(&damaged, true), None);
+        // A head cut inside a character is UTF-8 so far.
+        let cut = &zh.as_bytes()[..zh.len() - 2];
+        assert_eq!(legacy_encoding(cut, false), None);
+    }
+
+    #[test]
     fn ragged_and_non_utf8_rows_are_problems_with_locations() {
-        let (_, rows) = read_all(b"a,b\n1,2,3\n\xff\xfe,2\n5,6\n").unwrap();
+        // UTF-8 (its other rows say so) with two bytes that are not.
+        let mut bytes = b"a,b\n1,2,3\n\xff\xfe,2\n5,6\n".to_vec();
+        bytes.extend("café,Zürich\n".repeat(10).bytes());
+        let (_, rows) = read_all(&bytes).unwrap();
         let e = rows[0].as_ref().unwrap_err();
         assert_eq!((e.row, e.line), (Some(1), Some(2)));
         assert!(e.message.contains("3 fields"), "{e}");

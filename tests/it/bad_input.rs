@@ -221,3 +221,39 @@ fn parquet_tables_load_like_csv() {
     std::fs::write(w.path().join("reps.parquet"), b"PAR1 this is not parquet PAR1").unwrap();
     check(w.path(), &["reps.parquet", "cannot read the Parquet file"]);
 }
+
+#[test]
+fn spreadsheet_encodings_are_read_and_named() {
+    // Excel saves "CSV" as GBK on a Chinese Windows and "Unicode text" as UTF-16; the same
+    // table in either reads as the UTF-8 one, and a problem in it names the encoding.
+    let w = small_world(11);
+    let reps = w.path().join("reps.csv");
+    let text = std::fs::read_to_string(&reps).unwrap();
+    let (name, team) = (cell(&reps, 1, "name"), cell(&reps, 1, "team"));
+    assert!(!name.is_ascii(), "the simulator names reps in Chinese: {name}");
+    let scorecard = |dir: &Path| {
+        let r = leadcast(&["analytics", "scorecard", "--data", dir.to_str().unwrap(), "--format", "csv"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let utf8 = scorecard(w.path());
+    assert!(utf8.contains(&name), "{utf8}");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    assert!(std::str::from_utf8(&gbk).is_err(), "the fixture must not be UTF-8");
+    std::fs::write(&reps, &gbk).unwrap();
+    assert_eq!(scorecard(w.path()), utf8);
+    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
+    std::fs::write(&reps, &utf16).unwrap();
+    assert_eq!(scorecard(w.path()), utf8);
+    // A problem in the GBK file: located, with the encoding in the file's name.
+    let broken = text.replacen(&format!(",{team},"), ",,", 1);
+    std::fs::write(&reps, encoding_rs::GBK.encode(&broken).0).unwrap();
+    check(w.path(), &["reps.csv (GBK), row 1 (line 2), column team"]);
+    // UTF-8 with one damaged byte is not taken for another encoding (which would garble every
+    // name): the row with the bad byte is the error.
+    let mut damaged = text.into_bytes();
+    let at = damaged.len() - 2;
+    damaged[at] = 0xFF;
+    std::fs::write(&reps, &damaged).unwrap();
+    check(w.path(), &["reps.csv, row", "not valid UTF-8"]);
+}
