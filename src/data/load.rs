@@ -555,50 +555,37 @@ pub fn bare(s: &str) -> std::borrow::Cow<'_, str> {
 /// `1,234`, `-12,345,678.5` as numbers (commas between thousands, a decimal point); `None`
 /// for anything else.
 fn thousands_comma(s: &str) -> Option<f64> {
-    let (sign, body) = match s.as_bytes().first()? {
-        b'-' => ("-", &s[1..]),
-        b'+' => ("", &s[1..]),
-        _ => ("", s),
-    };
-    let (int, frac) = match body.split_once('.') {
-        Some((i, f)) if !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit()) => (i, f),
-        Some(_) => return None,
-        None => (body, "0"),
-    };
-    let groups: Vec<&str> = int.split(',').collect();
-    let digits = |g: &str| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit());
-    let grouped = groups.len() > 1
-        && (1..=3).contains(&groups[0].len())
-        && !(groups[0].starts_with('0'))
-        && groups.iter().all(|g| digits(g))
-        && groups[1..].iter().all(|g| g.len() == 3);
-    if !grouped {
-        return None;
-    }
-    format!("{sign}{}.{frac}", groups.concat()).parse::<f64>().ok().filter(|x| x.is_finite())
+    grouped_number(s, '.', &[','], false)
 }
 
 /// `1234,5`, `-1.234,56`, `1 234`, `1.234` as numbers (a decimal comma; `.`, a space or a
 /// no-break space between thousands); `None` for anything else.
 fn decimal_comma(s: &str) -> Option<f64> {
+    grouped_number(s, ',', &['.', ' ', '\u{a0}'], true)
+}
+
+/// A number with `decimal` as its decimal mark and one of `thousands` between groups of three
+/// digits (the first group 1–3 digits, not starting with 0), with or without decimals; with
+/// `plain`, also digits without groups when they have decimals. `None` for anything else.
+fn grouped_number(s: &str, decimal: char, thousands: &[char], plain: bool) -> Option<f64> {
     let (sign, body) = match s.as_bytes().first()? {
         b'-' => ("-", &s[1..]),
         b'+' => ("", &s[1..]),
         _ => ("", s),
     };
-    let (int, frac) = match body.split_once(',') {
+    let (int, frac) = match body.split_once(decimal) {
         Some((i, f)) if !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit()) => (i, Some(f)),
         Some(_) => return None,
         None => (body, None),
     };
-    let groups: Vec<&str> = int.split(['.', ' ', '\u{a0}']).collect();
+    let groups: Vec<&str> = int.split(thousands).collect();
     let digits = |g: &str| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit());
     let grouped = groups.len() > 1
         && (1..=3).contains(&groups[0].len())
+        && !groups[0].starts_with('0')
         && groups.iter().all(|g| digits(g))
         && groups[1..].iter().all(|g| g.len() == 3);
-    // Grouped thousands, with or without decimals; or plain digits with decimals.
-    if !(grouped || (groups.len() == 1 && digits(int) && frac.is_some())) {
+    if !(grouped || (plain && groups.len() == 1 && digits(int) && frac.is_some())) {
         return None;
     }
     let text = format!("{sign}{}.{}", groups.concat(), frac.unwrap_or("0"));

@@ -656,6 +656,8 @@ mod tests {
         // Three digits after a dot are a thousands group there; other dots are points.
         assert_eq!(comma("1.234"), Some(1234.0));
         assert_eq!(comma("1.5"), Some(1.5));
+        // A group never starts with 0: `0.123` is a point there too.
+        assert_eq!(comma("0.123"), Some(0.123));
         assert_eq!(comma("42"), Some(42.0));
         for v in ["1,2,3", "1,", ",5", "12.34,5", "1.2345,6", "abc", "NA", ""] {
             assert_eq!(comma(v), None, "{v:?}");
