@@ -72,7 +72,7 @@ impl Catalog {
 
     /// Parses catalog CSV text, reporting every problem.
     pub fn parse(file: &str, bytes: &[u8], problems: &mut Problems) -> Catalog {
-        let table = match raw::csv_from_bytes(file, bytes.to_vec(), Some(b',')) {
+        let table = match raw::csv_from_bytes(file, bytes.to_vec(), None) {
             Ok(t) => t,
             Err(p) => {
                 problems.push(p);

@@ -7,7 +7,7 @@ use super::problem::{Problem, Problems};
 use super::raw::{self, RawRow, RawTable};
 use crate::domain::*;
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -38,6 +38,9 @@ pub struct Loaded {
     pub origins: HashMap<&'static str, Vec<Origin>>,
     /// Tables that were present (loaded, possibly with row errors).
     pub present: Vec<&'static str>,
+    /// Per referenced table, the IDs of rows left out for their own errors: a reference to one
+    /// of them is not dangling, and `validate` reports such references once, not per row.
+    pub rejected: HashMap<&'static str, HashSet<String>>,
 }
 
 impl Loaded {
@@ -63,7 +66,7 @@ pub fn load_dir(dir: &Path, mapping: Option<&Mapping>, problems: &mut Problems) 
                 None => continue,
             },
             None => match raw::find_table(dir, spec.name) {
-                Ok(Some(path)) => match raw::open(&path, Some(b',')) {
+                Ok(Some(path)) => match raw::open(&path, None) {
                     Ok(t) => t,
                     Err(p) => {
                         problems.push(p);
@@ -151,6 +154,13 @@ pub fn load_table(spec: &TableSpec, table: RawTable, out: &mut Loaded, problems:
         };
         if kept.is_some() {
             origins.push(Origin { file: file.clone(), row: row.row, line: row.line });
+        } else if let Some(&i) = key_column(spec.name).and_then(|k| index.get(k)) {
+            match row.fields.get(i).map(|v| v.trim()) {
+                Some(id) if !id.is_empty() => {
+                    out.rejected.entry(spec.name).or_default().insert(id.to_string());
+                }
+                _ => {}
+            }
         }
     }
     match spec.name {
@@ -162,6 +172,18 @@ pub fn load_table(spec: &TableSpec, table: RawTable, out: &mut Loaded, problems:
         problems.push(Problem::warning(&*file, format!("table {} has no rows", spec.name)));
     }
     out.origins.insert(spec.name, origins);
+}
+
+/// The column other tables refer to a table's rows by (tables no other table refers to have
+/// none here).
+fn key_column(table: &str) -> Option<&'static str> {
+    match table {
+        "reps" => Some("rep_id"),
+        "leads" => Some("lead_id"),
+        "opportunities" => Some("opportunity_id"),
+        "accounts" => Some("account_id"),
+        _ => None,
+    }
 }
 
 /// The fields of one row, parsed with problems recorded in place.
@@ -511,7 +533,7 @@ impl DecimalMark {
                 }
             }
         }
-        parse_number(s).ok()
+        plain_number(s)
     }
 
     /// How the schema describes it (empty for a point).
@@ -592,12 +614,26 @@ fn grouped_number(s: &str, decimal: char, thousands: &[char], plain: bool) -> Op
     text.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// Parses a finite number.
+/// A finite number written plainly (`1234.5`, `-3`, `1e3`).
+fn plain_number(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// Parses a finite number written plainly, as the contract writes them. A number a spreadsheet
+/// formatted (`$1,234.50`, `1.234,5`, `12%`) is an error that says so and how to import it.
 pub fn parse_number(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(format!("cannot parse {s:?} as a number")),
-    }
+    plain_number(s).ok_or_else(|| {
+        let marks = [DecimalMark::Point, DecimalMark::ThousandsComma, DecimalMark::Comma];
+        if marks.iter().any(|m| m.parse(s).is_some()) {
+            format!(
+                "cannot parse {s:?} as a number: the contract's numbers are plain (1234.5), without a \
+                 currency or percent sign or a thousands separator; an import mapping reads such a \
+                 column (numbers = \"thousands-comma\", \"decimal-comma\" or \"point\")"
+            )
+        } else {
+            format!("cannot parse {s:?} as a number")
+        }
+    })
 }
 
 fn positive(s: &str, what: &str) -> Result<f64, String> {

@@ -6,6 +6,7 @@ use super::problem::Problems;
 use crate::catalog::Catalog;
 use crate::domain::Stage;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Adds every cross-table problem of `loaded` to `problems`.
 pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
@@ -34,16 +35,19 @@ pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
 
     // A reference into a table that failed to load entirely is not reported again per row.
     let check_reps = present("reps") && loaded.origins.contains_key("reps");
+    let mut unloaded = Unloaded::default();
 
     for (i, q) in ds.quotas.iter().enumerate() {
         if check_reps && !reps.contains(q.rep_id.as_str()) {
-            problems.push(loaded.origin("quotas", i).error("rep_id", format!("rep {:?} is not in reps", q.rep_id)));
+            let id = q.rep_id.as_str();
+            unloaded.dangling(loaded, ("quotas", i), "rep_id", "reps", id, problems);
         }
     }
     for (i, l) in ds.leads.iter().enumerate() {
         let o = loaded.origin("leads", i);
         if check_reps && !reps.contains(l.owner_id.as_str()) {
-            problems.push(o.error("owner_id", format!("owner {:?} is not in reps", l.owner_id)));
+            let id = l.owner_id.as_str();
+            unloaded.dangling(loaded, ("leads", i), "owner_id", "reps", id, problems);
         }
         if let Some(c) = l.converted_at {
             if c < l.created_at {
@@ -63,16 +67,17 @@ pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
         let o = loaded.origin("opportunities", i);
         created.insert(op.opportunity_id.as_str(), (op.created_at, op.closed_at.filter(|_| op.status.is_closed())));
         if check_reps && !reps.contains(op.owner_id.as_str()) {
-            problems.push(o.error("owner_id", format!("owner {:?} is not in reps", op.owner_id)));
+            let id = op.owner_id.as_str();
+            unloaded.dangling(loaded, ("opportunities", i), "owner_id", "reps", id, problems);
         }
         if let Some(l) = &op.lead_id {
             if check_leads && !leads.contains(l.as_str()) {
-                problems.push(o.error("lead_id", format!("lead {l:?} is not in leads")));
+                unloaded.dangling(loaded, ("opportunities", i), "lead_id", "leads", l, problems);
             }
         }
         if let (Some(a), Some(accounts)) = (&op.account_id, &accounts) {
             if !accounts.contains(a.as_str()) {
-                problems.push(o.error("account_id", format!("account {a:?} is not in accounts")));
+                unloaded.dangling(loaded, ("opportunities", i), "account_id", "accounts", a, problems);
             }
         }
         match (op.status.is_closed(), op.closed_at) {
@@ -93,8 +98,10 @@ pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
     for (i, s) in ds.stage_history.iter().enumerate() {
         let o = loaded.origin("stage_history", i);
         match created.get(s.opportunity_id.as_str()) {
-            None if check_opps => problems
-                .push(o.error("opportunity_id", format!("opportunity {:?} is not in opportunities", s.opportunity_id))),
+            None if check_opps => {
+                let id = s.opportunity_id.as_str();
+                unloaded.dangling(loaded, ("stage_history", i), "opportunity_id", "opportunities", id, problems)
+            }
             Some((c, _)) if s.entered_at < *c => problems.push(o.error(
                 "entered_at",
                 format!("dates out of order: entered_at {} is before the opportunity's created_at {c}", s.entered_at),
@@ -114,9 +121,10 @@ pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
         let o = loaded.origin("activities", i);
         if !a.opportunity_id.is_empty() {
             match created.get(a.opportunity_id.as_str()) {
-                None if check_opps => problems.push(
-                    o.error("opportunity_id", format!("opportunity {:?} is not in opportunities", a.opportunity_id)),
-                ),
+                None if check_opps => {
+                    let id = a.opportunity_id.as_str();
+                    unloaded.dangling(loaded, ("activities", i), "opportunity_id", "opportunities", id, problems)
+                }
                 Some((c, _)) if a.at < *c && a.stage != Stage::Lead => before_creation += 1,
                 _ => {}
             }
@@ -145,12 +153,65 @@ pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
     if let Some(payments) = &ds.payments {
         for (i, p) in payments.iter().enumerate() {
             if check_opps && !created.contains_key(p.opportunity_id.as_str()) {
-                problems.push(
-                    loaded
-                        .origin("payments", i)
-                        .error("opportunity_id", format!("opportunity {:?} is not in opportunities", p.opportunity_id)),
-                );
+                let id = p.opportunity_id.as_str();
+                unloaded.dangling(loaded, ("payments", i), "opportunity_id", "opportunities", id, problems);
             }
+        }
+    }
+    unloaded.report(loaded, problems);
+}
+
+/// References from `(table, column)` to rows of `target` that were left out for their own
+/// errors (`Loaded::rejected`): counted here and reported once per referring column by
+/// [`Unloaded::report`], so one bad opportunity row does not come back as a "not in
+/// opportunities" error on each of its activities.
+#[derive(Default)]
+struct Unloaded<'a> {
+    refs: BTreeMap<(&'static str, &'static str, &'static str), (usize, BTreeSet<&'a str>)>,
+}
+
+impl<'a> Unloaded<'a> {
+    /// A reference in `column` of row `i` of `table` to `id`, which `target` does not hold:
+    /// counted when `target` left a row with that ID out, else reported as dangling ("owner
+    /// \"R9\" is not in reps", the noun from the column's name).
+    fn dangling(
+        &mut self,
+        loaded: &Loaded,
+        (table, i): (&'static str, usize),
+        column: &'static str,
+        target: &'static str,
+        id: &'a str,
+        problems: &mut Problems,
+    ) {
+        if loaded.rejected.get(target).is_some_and(|r| r.contains(id)) {
+            let (n, ids) = self.refs.entry((table, column, target)).or_default();
+            *n += 1;
+            ids.insert(id);
+        } else {
+            let noun = column.strip_suffix("_id").unwrap_or(column);
+            problems.push(loaded.origin(table, i).error(column, format!("{noun} {id:?} is not in {target}")));
+        }
+    }
+
+    fn report(self, loaded: &Loaded, problems: &mut Problems) {
+        const SHOWN: usize = 5;
+        for ((table, column, target), (n, ids)) in self.refs {
+            let file = &loaded.origin(table, 0).file;
+            let mut list: Vec<String> = ids.iter().take(SHOWN).map(|id| format!("{id:?}")).collect();
+            if ids.len() > SHOWN {
+                list.push(format!("… {} more", ids.len() - SHOWN));
+            }
+            let rows = if n == 1 { "1 row refers" } else { &format!("{n} rows refer") };
+            problems.push(
+                super::Problem::error(
+                    &**file,
+                    format!(
+                        "{rows} to {target} left out for their own errors ({}); fixing those rows fixes these",
+                        list.join(", ")
+                    ),
+                )
+                .in_column(column),
+            );
         }
     }
 }

@@ -42,7 +42,7 @@ pub fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
 /// Reads a feedback CSV. `Err` holds every problem found.
 pub fn read(file: &str, bytes: &[u8]) -> std::result::Result<Vec<Feedback>, Vec<Problem>> {
     let mut problems = Vec::new();
-    let table = match crate::data::raw::csv_from_bytes(file, bytes.to_vec(), Some(b',')) {
+    let table = match crate::data::raw::csv_from_bytes(file, bytes.to_vec(), None) {
         Ok(t) => t,
         Err(p) => return Err(vec![p]),
     };

@@ -257,3 +257,73 @@ fn spreadsheet_encodings_are_read_and_named() {
     std::fs::write(&reps, &damaged).unwrap();
     check(w.path(), &["reps.csv, row", "not valid UTF-8"]);
 }
+
+#[test]
+fn semicolon_separated_tables_read_like_comma_separated_ones() {
+    // Excel in a European locale saves "CSV" with semicolons; the separator is taken from the
+    // header line, so such a table reads as its comma-separated original.
+    let w = small_world(11);
+    let scorecard = |dir: &Path| {
+        let r = leadcast(&["analytics", "scorecard", "--data", dir.to_str().unwrap(), "--format", "csv"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let comma = scorecard(w.path());
+    for table in ["reps", "opportunities"] {
+        let path = w.path().join(format!("{table}.csv"));
+        let (h, rows) = read_csv(&path);
+        let mut out = csv::WriterBuilder::new().delimiter(b';').from_path(&path).unwrap();
+        out.write_record(&h).unwrap();
+        rows.iter().for_each(|r| out.write_record(r).unwrap());
+        out.flush().unwrap();
+    }
+    assert!(std::fs::read_to_string(w.path().join("reps.csv")).unwrap().starts_with("rep_id;name;"));
+    assert_eq!(scorecard(w.path()), comma);
+    // A problem in it is located like any other.
+    set_semicolon_cell(&w.path().join("reps.csv"), 2, "team", "");
+    check(w.path(), &["reps.csv, row 2 (line 3), column team", "missing value"]);
+}
+
+/// `set_cell` for a semicolon-separated file.
+fn set_semicolon_cell(path: &Path, row: usize, column: &str, value: &str) {
+    let mut r = csv::ReaderBuilder::new().delimiter(b';').from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let mut rows: Vec<Vec<String>> = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
+    rows[row - 1][h.iter().position(|x| x == column).unwrap()] = value.to_string();
+    let mut out = csv::WriterBuilder::new().delimiter(b';').from_path(path).unwrap();
+    out.write_record(&h).unwrap();
+    rows.iter().for_each(|r| out.write_record(r).unwrap());
+}
+
+#[test]
+fn references_to_rows_with_errors_are_reported_once() {
+    // An opportunity row with a spreadsheet-formatted amount is left out; its activities and
+    // stage entries then point at nothing. That is one problem, not one per referring row.
+    let w = small_world(11);
+    let opps = w.path().join("opportunities.csv");
+    let id = cell(&opps, 1, "opportunity_id");
+    set_cell(&opps, 1, "amount", "12.500,00");
+    let (h, rows) = read_csv(&w.path().join("activities.csv"));
+    let c = h.iter().position(|x| x == "opportunity_id").unwrap();
+    let n = rows.iter().filter(|r| r[c] == id).count();
+    assert!(n > 1, "the fixture's first opportunity should have activities");
+    let r = leadcast(&["validate", "--data", w.path().to_str().unwrap(), "--max-per-kind", "0"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    // The row's own error says what the value is and how to import such a column.
+    assert!(
+        errors.iter().any(|l| l.contains("opportunities.csv, row 1 (line 2), column amount")
+            && l.contains("numbers = \"thousands-comma\", \"decimal-comma\"")),
+        "{}",
+        r.stderr
+    );
+    let summary = format!(
+        "activities.csv, column opportunity_id: {n} rows refer to opportunities left out for their own errors (\"{id}\")"
+    );
+    assert!(errors.iter().any(|l| l.contains(&summary)), "no {summary:?} in\n{}", r.stderr);
+    assert!(errors.iter().any(|l| l.starts_with("error: stage_history.csv, column opportunity_id:")), "{}", r.stderr);
+    assert!(!errors.iter().any(|l| l.contains("is not in opportunities")), "{}", r.stderr);
+    // A reference to an ID that no row has is still reported row by row.
+    set_cell(&w.path().join("activities.csv"), 3, "opportunity_id", "O999999");
+    check(w.path(), &["activities.csv, row 3 (line 4), column opportunity_id", "\"O999999\" is not in opportunities"]);
+}

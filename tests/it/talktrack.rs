@@ -270,6 +270,9 @@ fn feedback_is_replayed_and_bad_feedback_trains_nothing() {
         })
         .collect();
     write_csv(&fb, &header, &rows);
+    // Saved by a spreadsheet in a European locale (semicolons; no value has a comma): the
+    // separator is read from the header.
+    std::fs::write(&fb, std::fs::read_to_string(&fb).unwrap().replace(',', ";")).unwrap();
     let r = train(w.path(), m.path(), &["--feedback", fb.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("feedback replayed 400"), "{}", r.stdout);
