@@ -34,13 +34,9 @@ fn parse_time(s: &str) -> Option<Time> {
     if let Ok(i) = s.parse::<i64>() {
         return Some(Time::Index(i));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+    // ISO dates and date-times, and year-first ones as spreadsheets write them (`2024/1/31`).
+    if let Ok(d) = leadcast::data::load::parse_date(s) {
         return Some(Time::Date(d));
-    }
-    if let Some(date) = s.get(..10).and_then(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok()) {
-        if s.len() > 10 && s.as_bytes()[10] == b'T' {
-            return Some(Time::Date(date));
-        }
     }
     s.parse::<Period>().ok().map(|p| Time::Date(p.start()))
 }
@@ -126,7 +122,7 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
         let Some(t) = t.or_else(|| order.parse(&raw_t).map(Time::Date)) else {
             bail!(
                 "{file}, row {row} (line {line}), column t: {raw_t:?} is not an integer index or a date \
-                 (YYYY-MM-DD, YYYY-MM, YYYYQn, or DD-MM-YYYY / MM/DD/YYYY written one way in the whole file)"
+                 (YYYY-MM-DD or YYYY/M/D, YYYY-MM, YYYYQn, or DD-MM-YYYY / MM/DD/YYYY written one way in the whole file)"
             );
         };
         out.entry(series).or_default().push(Row { line, t, raw_t, value });

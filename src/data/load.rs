@@ -402,7 +402,7 @@ impl DateOrder {
     pub fn parse(self, s: &str) -> Option<NaiveDate> {
         let s = s.trim();
         if self == DateOrder::Iso {
-            return parse_date(s).ok();
+            return iso_date(s);
         }
         let (date, time) = match s.find([' ', 'T']) {
             Some(i) => (&s[..i], Some(s[i + 1..].trim())),
@@ -450,19 +450,65 @@ impl DateOrder {
 /// Parses an ISO-8601 date, or the date part of an ISO-8601 date-time (`2026-07-01T09:30:00`,
 /// `2026-07-01 09:30:00`, with optional fraction and offset).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let bad = || format!("cannot parse {s:?} as a date (expected ISO-8601, e.g. 2026-07-01)");
+    iso_date(s).ok_or_else(|| {
+        if [DateOrder::DayFirst, DateOrder::MonthFirst].iter().any(|o| o.parse(s).is_some()) {
+            format!(
+                "cannot parse {s:?} as a date (expected ISO-8601, e.g. 2026-07-01; an import mapping reads \
+                 a column of day-first or month-first dates: dates = \"day-first\" or \"month-first\")"
+            )
+        } else {
+            format!("cannot parse {s:?} as a date (expected ISO-8601, e.g. 2026-07-01)")
+        }
+    })
+}
+
+/// [`parse_date`] without the message (inference tries it on every value of a column).
+fn iso_date(s: &str) -> Option<NaiveDate> {
     if s.len() < 10 || !s.is_char_boundary(10) {
-        return Err(bad());
+        return year_first(s);
     }
-    let date = parse_ymd(&s.as_bytes()[..10]).ok_or_else(bad)?;
+    let Some(date) = parse_ymd(&s.as_bytes()[..10]) else {
+        return year_first(s);
+    };
     if s.len() == 10 {
-        return Ok(date);
+        return Some(date);
     }
     let ok = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
         || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").is_ok()
         || chrono::DateTime::parse_from_rfc3339(s).is_ok()
         || chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z").is_ok();
-    if ok { Ok(date) } else { Err(bad()) }
+    if ok { Some(date) } else { year_first(s) }
+}
+
+/// A year-first date as spreadsheets write them outside ISO: `2026/7/1` (Excel in a Chinese or
+/// Japanese locale), `2026.07.01`, `2026-7-1`, `2026年7月1日`, optionally followed by a time
+/// (`2026/7/1 9:30`). Year-first is never ambiguous, so these read as the date they are.
+fn year_first(s: &str) -> Option<NaiveDate> {
+    let (date, time) = match s.find([' ', 'T']) {
+        Some(i) => (&s[..i], Some(s[i + 1..].trim())),
+        None => (s, None),
+    };
+    if let Some(t) = time {
+        if !["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| chrono::NaiveTime::parse_from_str(t, f).is_ok()) {
+            return None;
+        }
+    }
+    let parts: Vec<&str> = match date.strip_suffix('日') {
+        Some(d) => d.split(['年', '月']).collect(),
+        None => {
+            let sep = date.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+            date.split(sep).collect()
+        }
+    };
+    let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| {
+        lens.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+    };
+    match parts[..] {
+        [y, m, d] if digits(y, 4..=4) && digits(m, 1..=2) && digits(d, 1..=2) => {
+            NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+        }
+        _ => None,
+    }
 }
 
 /// `YYYY-MM-DD` without going through a format-string parser (it is the hot path of loading).
@@ -679,10 +725,35 @@ mod tests {
             "2026-07-01 09:30:00",
             "2026-07-01T09:30:00Z",
             "2026-07-01T09:30:00.123+08:00",
+            // Year-first as spreadsheets write it: never ambiguous.
+            "2026/7/1",
+            "2026/07/01",
+            "2026.07.01",
+            "2026-7-1",
+            "2026/7/1 9:30",
+            "2026/7/1 09:30:15",
+            "2026年7月1日",
+            "2026年07月01日 9:30",
         ] {
             assert_eq!(parse_date(s), Ok(d), "{s}");
         }
-        for s in ["2026-13-01", "01/07/2026", "2026-07-01x", "", "2026-07-0", "二〇二六年"] {
+        for s in [
+            "2026-13-01",
+            "01/07/2026",
+            "2026-07-01x",
+            "",
+            "2026-07-0",
+            "二〇二六年",
+            "2026/13/1",
+            "2026/2/30",
+            "2026/7/1/2",
+            "2026/7-1",
+            "26/7/1",
+            "2026/7/1 noon",
+            "2026/007/1",
+            "2026年7月",
+            "2026年7月1",
+        ] {
             assert!(parse_date(s).is_err(), "{s}");
         }
     }

@@ -259,9 +259,10 @@ fn spreadsheet_encodings_are_read_and_named() {
 }
 
 #[test]
-fn semicolon_separated_tables_read_like_comma_separated_ones() {
-    // Excel in a European locale saves "CSV" with semicolons; the separator is taken from the
-    // header line, so such a table reads as its comma-separated original.
+fn spreadsheet_separators_and_dates_read_like_the_contracts() {
+    // Excel in a European locale saves "CSV" with semicolons, and in a Chinese one writes dates
+    // as 2023/5/21; the separator is taken from the header line and a year-first date is never
+    // ambiguous, so such tables read as their originals.
     let w = small_world(11);
     let scorecard = |dir: &Path| {
         let r = leadcast(&["analytics", "scorecard", "--data", dir.to_str().unwrap(), "--format", "csv"]);
@@ -269,15 +270,22 @@ fn semicolon_separated_tables_read_like_comma_separated_ones() {
         r.stdout
     };
     let comma = scorecard(w.path());
+    let spreadsheet_date = |v: &str| match v.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] if v.len() == 10 => format!("{y}/{}/{}", m.trim_start_matches('0'), d.trim_start_matches('0')),
+        _ => v.to_string(),
+    };
     for table in ["reps", "opportunities"] {
         let path = w.path().join(format!("{table}.csv"));
         let (h, rows) = read_csv(&path);
         let mut out = csv::WriterBuilder::new().delimiter(b';').from_path(&path).unwrap();
         out.write_record(&h).unwrap();
-        rows.iter().for_each(|r| out.write_record(r).unwrap());
+        rows.iter().for_each(|r| out.write_record(r.iter().map(|v| spreadsheet_date(v))).unwrap());
         out.flush().unwrap();
     }
     assert!(std::fs::read_to_string(w.path().join("reps.csv")).unwrap().starts_with("rep_id;name;"));
+    let opps = std::fs::read_to_string(w.path().join("opportunities.csv")).unwrap();
+    let first = opps.lines().nth(1).unwrap();
+    assert!(first.split(';').any(|f| f.starts_with("20") && f.contains('/') && !f.contains("/0")), "{first}");
     assert_eq!(scorecard(w.path()), comma);
     // A problem in it is located like any other.
     set_semicolon_cell(&w.path().join("reps.csv"), 2, "team", "");

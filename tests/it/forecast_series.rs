@@ -134,7 +134,7 @@ fn monthly_dates_give_the_same_forecast_as_indices_with_season_12() {
 #[test]
 fn dates_written_day_first_month_first_or_at_month_ends_count_in_months() {
     // Finance exports: `;`-separated with DD.MM.YYYY and decimal commas, US MM/DD/YYYY, ISO
-    // month ends. Each must forecast exactly as the same values indexed 0..60 with season 12.
+    // month ends, Chinese YYYY/M/D. Each must forecast exactly as the same values indexed 0..60 with season 12.
     let dir = tempfile::tempdir().unwrap();
     let y: Vec<f64> =
         (0..60).map(|t| 100.0 + t as f64 + 20.0 * ((t % 12) as f64 / 12.0 * std::f64::consts::TAU).sin()).collect();
@@ -153,7 +153,7 @@ fn dates_written_day_first_month_first_or_at_month_ends_count_in_months() {
     };
     let by_index: Vec<_> = y.iter().enumerate().map(|(t, v)| ("m".into(), t.to_string(), v.to_string())).collect();
     let (_, _, want) = run(&write(dir.path(), "index.csv", &rows_text(&by_index)), "12", Some("12"));
-    let cases: [(&str, String, &str); 5] = [
+    let cases: [(&str, String, &str); 6] = [
         (
             "eu.csv",
             text(';', &|y, m| format!("01.{m:02}.{y}")),
@@ -166,6 +166,8 @@ fn dates_written_day_first_month_first_or_at_month_ends_count_in_months() {
             "t dates read as month-day-year (every date on one day",
         ),
         ("end.csv", text(',', &|y, m| month_end(y, m).format("%Y-%m-%d").to_string()), ""),
+        // Excel in a Chinese locale: year first, no leading zeros.
+        ("cn.csv", text(',', &|y, m| format!("{y}/{m}/1")), ""),
         (
             "end-dmy.csv",
             text(',', &|y, m| month_end(y, m).format("%d/%m/%Y").to_string()),
