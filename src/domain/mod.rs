@@ -136,6 +136,20 @@ wire_enum! {
     }
 }
 
+impl Objection {
+    /// The Chinese name of the objection (价格异议 is "a price objection").
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Objection::Price => "价格",
+            Objection::Budget => "预算",
+            Objection::Timing => "时机",
+            Objection::Competitor => "竞品",
+            Objection::Authority => "决策权",
+            Objection::Trust => "信任",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

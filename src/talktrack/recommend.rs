@@ -435,6 +435,35 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
 
+/// A persona as the Chinese text names it: the simulator's and the catalog's personas
+/// translated, any other value as written.
+fn persona_zh(p: &str) -> String {
+    match p {
+        "manager" => "部门经理",
+        "end_user" => "一线使用者",
+        "executive" => "高管",
+        "procurement" => "采购",
+        "finance" => "财务负责人",
+        other => return format!(" {other} "),
+    }
+    .to_string()
+}
+
+/// An industry as the Chinese text names it ("制造行业"), likewise.
+fn industry_zh(i: &str) -> String {
+    let zh = match i {
+        "manufacturing" => "制造",
+        "retail" => "零售",
+        "finance" => "金融",
+        "technology" => "科技",
+        "healthcare" => "医疗",
+        "education" => "教育",
+        "logistics" => "物流",
+        other => return format!(" {other} 行业"),
+    };
+    format!("{zh}行业")
+}
+
 /// A short explanation of an estimate, in Chinese or English.
 pub fn why(lang: Lang, s: &Scored, uplift: f64, ctx: &Context) -> String {
     let p = &s.posterior;
@@ -442,17 +471,17 @@ pub fn why(lang: Lang, s: &Scored, uplift: f64, ctx: &Context) -> String {
     let nt = p.evidence_track.round() as u64;
     let pp = (100.0 * uplift).round() as i64;
     let obj_en = ctx.objection.map(|o| format!(", {o} objection")).unwrap_or_default();
-    let obj_zh = ctx.objection.map(|o| format!("（{} 异议）", o)).unwrap_or_default();
+    let obj_zh = ctx.objection.map(|o| format!("（{}异议）", o.name_zh())).unwrap_or_default();
     let who_en = match (&ctx.persona, &ctx.industry) {
         (Some(pe), Some(i)) => format!("{pe} in {i}"),
         (Some(pe), None) => pe.clone(),
         (None, Some(i)) => format!("buyers in {i}"),
         (None, None) => "any buyer".into(),
     };
-    let who_zh = match (&ctx.persona, &ctx.industry) {
-        (Some(pe), Some(i)) => format!("{i} 行业的 {pe}"),
-        (Some(pe), None) => pe.clone(),
-        (None, Some(i)) => format!("{i} 行业"),
+    let who_zh = match (ctx.persona.as_deref().map(persona_zh), ctx.industry.as_deref().map(industry_zh)) {
+        (Some(pe), Some(i)) => format!("{i}的{pe}"),
+        (Some(pe), None) => pe,
+        (None, Some(i)) => format!("{i}的客户"),
         (None, None) => "所有客户".into(),
     };
     match lang {
@@ -628,6 +657,17 @@ mod tests {
             assert!(!x.why.is_empty() && !x.title.is_empty() && !x.language_fallback);
         }
         assert!(r.recommendations[0].uplift > 0.0 && r.recommendations[2].uplift < 0.0);
+    }
+
+    #[test]
+    fn chinese_reasons_name_the_context_in_chinese() {
+        let m = model();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let c = ctx("negotiation", "finance", "retail", "price");
+        let r = m.recommend(&c, Lang::Zh, 1, &Policy::default(), "v1", at(), &mut rng).unwrap();
+        let why = &r.recommendations[0].why;
+        assert!(why.starts_with("谈判审核阶段（价格异议）：面对零售行业的财务负责人的 "), "{why}");
+        assert!(!why.chars().any(|c| c.is_ascii_alphabetic()), "English words in {why}");
     }
 
     #[test]
