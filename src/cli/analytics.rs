@@ -126,7 +126,7 @@ fn print_table(out: &mut impl Write, g: &Grid) -> std::io::Result<()> {
         writeln!(out, "{}", g.title)?;
     }
     let cells: Vec<Vec<String>> = g.rows.iter().map(|r| r.iter().map(Cell::table).collect()).collect();
-    let width = |s: &str| s.chars().map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 }).sum::<usize>();
+    use super::text::width;
     let mut w: Vec<usize> = g.headers.iter().map(|h| width(h)).collect();
     for r in &cells {
         for (i, c) in r.iter().enumerate() {

@@ -3,6 +3,7 @@
 
 use super::args::{BacktestArgs, ForecastArgs, QuotaPlanArgs};
 use super::progress::Progress;
+use super::text;
 use anyhow::{Context, Result, bail};
 use leadcast::domain::Dataset;
 use leadcast::forecast::{self, ForecastModel, Grain, Level, PlanLimits, backtest};
@@ -193,9 +194,10 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
             if let Some(r) = rev.rows.first() {
                 println!("method: {}", r.method);
             }
+            let key_width = text::column_width(14, by.as_str(), rev.rows.iter().map(|r| r.key.as_str()));
             let mut head = format!(
-                "{:<14} {:>13} {:>13} {:>13} {:>13} {:>13}",
-                by.as_str(),
+                "{} {:>13} {:>13} {:>13} {:>13} {:>13}",
+                text::pad(by.as_str(), key_width),
                 "closed",
                 "P10",
                 "P50",
@@ -211,8 +213,13 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
             println!("{head}");
             for (i, r) in rev.rows.iter().enumerate() {
                 let mut line = format!(
-                    "{:<14} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>13.0}",
-                    r.key, r.closed_to_date, r.p10, r.p50, r.p90, r.pipeline
+                    "{} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>13.0}",
+                    text::pad(&r.key, key_width),
+                    r.closed_to_date,
+                    r.p10,
+                    r.p50,
+                    r.p90,
+                    r.pipeline
                 );
                 if let (true, Some(q)) = (quota_cols, quota.as_ref().and_then(|q| q.rows.get(i))) {
                     line.push_str(&format!(
@@ -275,21 +282,30 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
                 "quota plan for {}: target {:.0} against a forecast capacity of {:.0} (as of {}); P(company ≥ target) = {:.2}",
                 plan.period, plan.target, plan.capacity, plan.as_of, plan.p_attain
             );
+            let indent = |l: Level| match l {
+                Level::Region => "",
+                Level::Team => "  ",
+                _ => "    ",
+            };
+            let keys: Vec<String> = plan.rows.iter().map(|r| format!("{}{}", indent(r.level), r.key)).collect();
+            let key_width = text::column_width(14, "key", keys.iter().map(String::as_str));
+            let parent_width =
+                text::column_width(12, "parent", plan.rows.iter().map(|r| r.parent.as_deref().unwrap_or("")));
             println!(
-                "{:<8} {:<14} {:<12} {:>13} {:>13} {:>9}",
-                "level", "key", "parent", "capacity", "quota", "P(≥quota)"
+                "{:<8} {} {} {:>13} {:>13} {:>9}",
+                "level",
+                text::pad("key", key_width),
+                text::pad("parent", parent_width),
+                "capacity",
+                "quota",
+                "P(≥quota)"
             );
-            for r in &plan.rows {
-                let indent = match r.level {
-                    Level::Region => "",
-                    Level::Team => "  ",
-                    _ => "    ",
-                };
+            for (r, key) in plan.rows.iter().zip(&keys) {
                 println!(
-                    "{:<8} {:<14} {:<12} {:>13.0} {:>13.0} {:>9.2}",
+                    "{:<8} {} {} {:>13.0} {:>13.0} {:>9.2}",
                     r.level,
-                    format!("{indent}{}", r.key),
-                    r.parent.as_deref().unwrap_or(""),
+                    text::pad(key, key_width),
+                    text::pad(r.parent.as_deref().unwrap_or(""), parent_width),
                     r.capacity,
                     r.quota,
                     r.p_attain

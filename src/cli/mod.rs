@@ -9,6 +9,7 @@ mod scoring;
 mod series;
 mod serve;
 mod talktrack;
+mod text;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command};

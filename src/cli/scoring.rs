@@ -38,6 +38,7 @@ pub(super) fn checked_data(dir: &Path) -> Result<leadcast::domain::Dataset> {
 
 fn print_schema(schema: &[score::table::ColumnInfo]) {
     println!("inferred schema:");
+    let name_width = super::text::column_width(24, "", schema.iter().map(|c| c.name.as_str()));
     for c in schema {
         let kind = c.kind.as_ref().map(|k| {
             serde_json::to_value(k).ok().and_then(|v| v["kind"].as_str().map(String::from)).unwrap_or_default()
@@ -45,8 +46,8 @@ fn print_schema(schema: &[score::table::ColumnInfo]) {
         let role = serde_json::to_value(&c.role).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
         let note = if c.note.is_empty() { String::new() } else { format!(" — {}", c.note) };
         println!(
-            "  {:<24} {:<9} {:<12} missing {:>6}, distinct {:>6}{note}",
-            c.name,
+            "  {} {:<9} {:<12} missing {:>6}, distinct {:>6}{note}",
+            super::text::pad(&c.name, name_width),
             role,
             kind.unwrap_or_default(),
             c.missing,

@@ -68,10 +68,11 @@ impl Period {
 
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Period::Quarter { year, quarter } => write!(f, "{year}Q{quarter}"),
-            Period::Month { year, month } => write!(f, "{year}-{month:02}"),
-        }
+        // Through `pad`, so `{:<8}` lines periods up in tables.
+        f.pad(&match self {
+            Period::Quarter { year, quarter } => format!("{year}Q{quarter}"),
+            Period::Month { year, month } => format!("{year}-{month:02}"),
+        })
     }
 }
 
@@ -119,6 +120,8 @@ mod tests {
     fn parse_and_print() {
         for s in ["2026Q3", "2026-07", "1999Q1", "2030-12"] {
             assert_eq!(s.parse::<Period>().unwrap().to_string(), s);
+            // Width and alignment hold, as tables use them.
+            assert_eq!(format!("{:<9}|", s.parse::<Period>().unwrap()), format!("{s:<9}|"));
         }
         for bad in ["2026Q5", "2026Q0", "2026-13", "2026-7", "26Q1", "Q3", "", "2026", "2026-00"] {
             assert!(bad.parse::<Period>().is_err(), "{bad} should not parse");

@@ -413,3 +413,17 @@ fn ds_quota(data: &Path, rep: &str, period: &str) -> Option<f64> {
     let (_, rows) = read_csv(&data.join("quotas.csv"));
     rows.iter().find(|r| r[0] == rep && r[1] == period).map(|r| r[2].parse().unwrap())
 }
+
+#[test]
+fn the_product_table_lines_up_with_long_names() {
+    // "Implementation Services" is wider than the key column's default 14: the column grows.
+    let w = mid_quarter();
+    let m = w.models.to_str().unwrap();
+    let r = leadcast(&["forecast", "--models", m, "--period", "2026Q3", "--by", "product"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let table: Vec<&str> =
+        r.stdout.lines().skip_while(|l| !l.starts_with("product ")).take_while(|l| !l.starts_with("note:")).collect();
+    assert!(table.iter().any(|l| l.starts_with("Implementation Services ")), "{}", r.stdout);
+    let widths: Vec<usize> = table.iter().map(|l| l.chars().count()).collect();
+    assert!(table.len() > 2 && widths.iter().all(|&x| x == widths[0]), "ragged table:\n{}", r.stdout);
+}

@@ -1,0 +1,33 @@
+//! Plain-text tables on a terminal: widths in terminal columns, so a Chinese rep or team name
+//! (two columns a character) lines up with Latin ones.
+
+use unicode_width::UnicodeWidthStr;
+
+/// How many terminal columns `s` takes.
+pub fn width(s: &str) -> usize {
+    s.width()
+}
+
+/// `s` followed by spaces up to `w` columns (unchanged when it is wider).
+pub fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+/// The width of a column holding `header` and `values`: the widest of them, at least `min`.
+pub fn column_width<'a>(min: usize, header: &str, values: impl IntoIterator<Item = &'a str>) -> usize {
+    values.into_iter().map(width).fold(width(header).max(min), usize::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_names_take_two_columns_a_character() {
+        assert_eq!(width("华东一组"), 8);
+        assert_eq!(pad("华东一组", 10), "华东一组  ");
+        assert_eq!(pad("east-1", 10), "east-1    ");
+        assert_eq!(pad("Analytics Suite", 4), "Analytics Suite");
+        assert_eq!(column_width(6, "team", ["华东一组", "east"]), 8);
+    }
+}
