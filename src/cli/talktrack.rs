@@ -400,32 +400,45 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let u = &recs.context_used;
-    println!(
-        "context used: stage {}, persona {}, industry {}, objection {} — stage baseline {}",
-        u.stage,
-        u.persona.as_deref().unwrap_or("(any)"),
-        u.industry.as_deref().unwrap_or("(any)"),
-        u.objection.map(|o| o.to_string()).unwrap_or_else(|| "(none)".into()),
-        pct(recs.baseline)
-    );
-    for r in &recs.recommendations {
-        let flag = if r.language_fallback {
-            format!(" [shown in {}: no {} text]", r.language.as_str(), lang.as_str())
-        } else {
-            String::new()
-        };
+    if lang == Lang::Zh {
+        use leadcast::talktrack::recommend::{industry_zh, persona_zh};
         println!(
-            "{}. {} {}{flag}\n   expected advance {} [{}, {}], uplift {:+.1} pp, evidence {} touches here ({} in all)",
-            r.rank,
-            r.talk_track_id,
-            r.title,
-            pct(r.expected_advance),
-            pct(r.interval[0]),
-            pct(r.interval[1]),
-            100.0 * r.uplift,
-            r.evidence,
-            r.evidence_track
+            "所用情境：{}阶段，{}，{}，{} —— 本阶段基线推进率 {}",
+            u.stage.name_zh(),
+            u.persona.as_deref().map_or("角色不限", persona_zh),
+            u.industry.as_deref().map_or_else(|| "行业不限".to_string(), industry_zh),
+            u.objection.map_or_else(|| "无异议".to_string(), |o| format!("{}异议", o.name_zh())),
+            pct(recs.baseline)
         );
+    } else {
+        println!(
+            "context used: stage {}, persona {}, industry {}, objection {} — stage baseline {}",
+            u.stage,
+            u.persona.as_deref().unwrap_or("(any)"),
+            u.industry.as_deref().unwrap_or("(any)"),
+            u.objection.map(|o| o.to_string()).unwrap_or_else(|| "(none)".into()),
+            pct(recs.baseline)
+        );
+    }
+    for r in &recs.recommendations {
+        let (i, lo, hi, up) = (pct(r.expected_advance), pct(r.interval[0]), pct(r.interval[1]), 100.0 * r.uplift);
+        if lang == Lang::Zh {
+            let flag = if r.language_fallback { "（无中文文本，以英文显示）" } else { "" };
+            println!(
+                "{}. {} {}{flag}\n   预计推进率 {i} [{lo}, {hi}]，比本阶段常规做法 {up:+.1} 个百分点；本情境 {} 次接触（该话术共 {} 次）",
+                r.rank, r.talk_track_id, r.title, r.evidence, r.evidence_track
+            );
+        } else {
+            let flag = if r.language_fallback {
+                format!(" [shown in {}: no {} text]", r.language.as_str(), lang.as_str())
+            } else {
+                String::new()
+            };
+            println!(
+                "{}. {} {}{flag}\n   expected advance {i} [{lo}, {hi}], uplift {up:+.1} pp, evidence {} touches here ({} in all)",
+                r.rank, r.talk_track_id, r.title, r.evidence, r.evidence_track
+            );
+        }
         println!("   {}", r.script);
         println!("   {}", r.why);
     }

@@ -435,22 +435,21 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
 
-/// A persona as the Chinese text names it: the simulator's and the catalog's personas
-/// translated, any other value as written.
-fn persona_zh(p: &str) -> String {
+/// A persona as Chinese text names it: the simulator's and the catalog's personas translated,
+/// any other value as written.
+pub fn persona_zh(p: &str) -> &str {
     match p {
         "manager" => "部门经理",
         "end_user" => "一线使用者",
         "executive" => "高管",
         "procurement" => "采购",
         "finance" => "财务负责人",
-        other => return format!(" {other} "),
+        other => other,
     }
-    .to_string()
 }
 
-/// An industry as the Chinese text names it ("制造行业"), likewise.
-fn industry_zh(i: &str) -> String {
+/// An industry as Chinese text names it ("制造行业"), likewise.
+pub fn industry_zh(i: &str) -> String {
     let zh = match i {
         "manufacturing" => "制造",
         "retail" => "零售",
@@ -459,9 +458,18 @@ fn industry_zh(i: &str) -> String {
         "healthcare" => "医疗",
         "education" => "教育",
         "logistics" => "物流",
-        other => return format!(" {other} 行业"),
+        other => return format!("{other} 行业"),
     };
     format!("{zh}行业")
+}
+
+/// `s` inside Chinese text: a space before and after where it begins or ends with a Latin
+/// letter or digit (`面对 CFO 的`).
+fn spaced(s: &str) -> String {
+    let latin = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let before = if latin(s.chars().next()) { " " } else { "" };
+    let after = if latin(s.chars().last()) { " " } else { "" };
+    format!("{before}{s}{after}")
 }
 
 /// A short explanation of an estimate, in Chinese or English.
@@ -478,12 +486,12 @@ pub fn why(lang: Lang, s: &Scored, uplift: f64, ctx: &Context) -> String {
         (None, Some(i)) => format!("buyers in {i}"),
         (None, None) => "any buyer".into(),
     };
-    let who_zh = match (ctx.persona.as_deref().map(persona_zh), ctx.industry.as_deref().map(industry_zh)) {
+    let who_zh = spaced(&match (ctx.persona.as_deref().map(persona_zh), ctx.industry.as_deref().map(industry_zh)) {
         (Some(pe), Some(i)) => format!("{i}的{pe}"),
-        (Some(pe), None) => pe,
+        (Some(pe), None) => pe.to_string(),
         (None, Some(i)) => format!("{i}的客户"),
         (None, None) => "所有客户".into(),
-    };
+    });
     match lang {
         Lang::En => {
             let seen = match p.observed {

@@ -129,6 +129,11 @@ fn recommends_candidates_of_the_context_in_either_language_with_fallbacks() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("decision_id: d-") && r.stdout.contains("需求挖掘阶段"), "{}", r.stdout);
+    // In Chinese throughout: the context, the labels and the reasons name the persona in
+    // Chinese, not by the data's key.
+    assert!(r.stdout.starts_with("所用情境：需求挖掘阶段，部门经理，行业不限，无异议"), "{}", r.stdout);
+    assert!(r.stdout.contains("预计推进率") && !r.stdout.contains("expected advance"), "{}", r.stdout);
+    assert!(!r.stdout.contains("manager"), "{}", r.stdout);
 }
 
 /// Truth by context: (stage, persona, industry, objection) → track → probability.
