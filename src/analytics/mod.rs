@@ -41,7 +41,9 @@ pub use scorecard::{
     FIGURES as SCORECARD_FIGURES, RepFigures, Scorecard, ScorecardRow, TeamMedians, Touch, touch_kind,
 };
 pub use teams::{TeamEfficiency, TeamRow};
-pub use tiers::{AbcClass, AccountTier, ClassSummary, SegmentSummary, Tiers, abc_classes, rfm_scores, rfm_segment};
+pub use tiers::{
+    AbcClass, AccountTier, ClassSummary, SegmentSummary, Tiers, abc_classes, rfm_scores, rfm_segment, segment_zh,
+};
 
 use crate::domain::{Dataset, Period, Stage};
 use crate::{Error, Result};

@@ -132,6 +132,21 @@ pub fn rfm_segment(r: u8, f: u8, m: u8) -> &'static str {
     }
 }
 
+/// A segment's Chinese name.
+pub fn segment_zh(segment: &str) -> &str {
+    match segment {
+        "champions" => "重要价值客户",
+        "loyal" => "忠诚客户",
+        "potential_loyalists" => "潜力客户",
+        "recent" => "新客户",
+        "at_risk" => "流失风险客户",
+        "need_attention" => "需关注客户",
+        "hibernating" => "沉睡客户",
+        "lost" => "已流失客户",
+        other => other,
+    }
+}
+
 /// Every segment name, in rule order.
 pub const SEGMENTS: &[&str] =
     &["champions", "loyal", "potential_loyalists", "recent", "at_risk", "need_attention", "hibernating", "lost"];

@@ -401,12 +401,12 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
     }
     let u = &recs.context_used;
     if lang == Lang::Zh {
-        use leadcast::talktrack::recommend::{industry_zh, persona_zh};
+        use leadcast::domain::zh;
         println!(
             "所用情境：{}阶段，{}，{}，{} —— 本阶段基线推进率 {}",
             u.stage.name_zh(),
-            u.persona.as_deref().map_or("角色不限", persona_zh),
-            u.industry.as_deref().map_or_else(|| "行业不限".to_string(), industry_zh),
+            u.persona.as_deref().map_or("角色不限", zh::persona),
+            u.industry.as_deref().map_or_else(|| "行业不限".to_string(), zh::industry),
             u.objection.map_or_else(|| "无异议".to_string(), |o| format!("{}异议", o.name_zh())),
             pct(recs.baseline)
         );

@@ -4,6 +4,7 @@
 
 mod period;
 mod records;
+pub mod zh;
 
 pub use period::Period;
 pub use records::*;

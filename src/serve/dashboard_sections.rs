@@ -7,6 +7,8 @@ use super::dashboard::{DataCtx, Lang, Section, TableOut, pct, t};
 use super::state::AppState;
 use super::svg::{self, Bar, FanPoint};
 use crate::analytics::Analytics;
+use crate::analytics::segment_zh;
+use crate::domain::zh;
 use crate::forecast::bookings::{Grain, Level};
 use std::sync::Arc;
 
@@ -210,7 +212,7 @@ fn analytics_sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) ->
                     .iter()
                     .map(|r| {
                         vec![
-                            r.source.clone(),
+                            if lang == Lang::Zh { zh::source(&r.source).to_string() } else { r.source.clone() },
                             r.leads.to_string(),
                             opt_pct(r.conversion),
                             opt_money(r.revenue_per_lead),
@@ -250,7 +252,10 @@ fn analytics_sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) ->
                 rows: tiers
                     .segments
                     .iter()
-                    .map(|s| vec![s.segment.clone(), s.accounts.to_string(), svg::money(s.revenue)])
+                    .map(|s| {
+                        let name = if lang == Lang::Zh { segment_zh(&s.segment) } else { &s.segment };
+                        vec![name.to_string(), s.accounts.to_string(), svg::money(s.revenue)]
+                    })
                     .collect(),
                 keys: None,
             }),

@@ -15,7 +15,7 @@
 use super::model::{Level, Posterior, TalkTrackModel};
 use super::stats::beta_quantile;
 use super::wire;
-use crate::domain::{Objection, Outcome, Stage};
+use crate::domain::{Objection, Outcome, Stage, zh};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -435,34 +435,6 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
 
-/// A persona as Chinese text names it: the simulator's and the catalog's personas translated,
-/// any other value as written.
-pub fn persona_zh(p: &str) -> &str {
-    match p {
-        "manager" => "部门经理",
-        "end_user" => "一线使用者",
-        "executive" => "高管",
-        "procurement" => "采购",
-        "finance" => "财务负责人",
-        other => other,
-    }
-}
-
-/// An industry as Chinese text names it ("制造行业"), likewise.
-pub fn industry_zh(i: &str) -> String {
-    let zh = match i {
-        "manufacturing" => "制造",
-        "retail" => "零售",
-        "finance" => "金融",
-        "technology" => "科技",
-        "healthcare" => "医疗",
-        "education" => "教育",
-        "logistics" => "物流",
-        other => return format!("{other} 行业"),
-    };
-    format!("{zh}行业")
-}
-
 /// `s` inside Chinese text: a space before and after where it begins or ends with a Latin
 /// letter or digit (`面对 CFO 的`).
 fn spaced(s: &str) -> String {
@@ -486,7 +458,7 @@ pub fn why(lang: Lang, s: &Scored, uplift: f64, ctx: &Context) -> String {
         (None, Some(i)) => format!("buyers in {i}"),
         (None, None) => "any buyer".into(),
     };
-    let who_zh = spaced(&match (ctx.persona.as_deref().map(persona_zh), ctx.industry.as_deref().map(industry_zh)) {
+    let who_zh = spaced(&match (ctx.persona.as_deref().map(zh::persona), ctx.industry.as_deref().map(zh::industry)) {
         (Some(pe), Some(i)) => format!("{i}的{pe}"),
         (Some(pe), None) => pe.to_string(),
         (None, Some(i)) => format!("{i}的客户"),

@@ -622,6 +622,17 @@ fn the_dashboard_is_redrawn_after_a_reload() {
     assert_eq!(st, 200, "{before}");
     assert!(!forecast_sections(&before).is_empty(), "{before}");
     assert_eq!(get(&s, "/v1/dashboard?lang=en", Some(PLANNER)).1, before, "the cached answer");
+    // In Chinese the tables name the sample's lead sources and the RFM segments in Chinese.
+    let (st, zh) = get(&s, "/v1/dashboard?lang=zh", Some(PLANNER));
+    assert_eq!(st, 200, "{zh}");
+    let first_column = |v: &Value, id: &str| -> Vec<String> {
+        let section = v["sections"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap().clone();
+        section["table"]["rows"].as_array().unwrap().iter().map(|r| r[0].as_str().unwrap().to_string()).collect()
+    };
+    let (channels, segments) = (first_column(&zh, "channels"), first_column(&zh, "tiers"));
+    assert!(channels.contains(&"转介绍".to_string()) && segments.contains(&"重要价值客户".to_string()), "{zh}");
+    assert!(channels.iter().chain(&segments).all(|c| !c.contains('_') && !c.is_ascii()), "{channels:?} {segments:?}");
+    assert!(first_column(&before, "channels").contains(&"referral".to_string()), "English keeps the keys");
 
     let w = super::util::small_world(3);
     let r =
