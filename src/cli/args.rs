@@ -121,9 +121,19 @@ pub struct ValidateArgs {
     /// An import mapping (TOML) to apply to a real CRM export first.
     #[arg(long)]
     pub mapping: Option<PathBuf>,
-    /// Print at most this many problems of each kind (0 = all).
+    /// Print at most this many problems of each kind (0 = all). Text only: JSON lists all.
     #[arg(long, default_value_t = 20)]
     pub max_per_kind: usize,
+    /// text (problems on stderr, grouped) or json (one document on stdout with every problem
+    /// and its file, row, line and column, for a pipeline to read).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

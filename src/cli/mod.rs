@@ -112,6 +112,20 @@ fn validate(a: args::ValidateArgs) -> Result<ExitCode> {
     let p = Progress::start(format!("checking {}", a.data.display()));
     let checked = data::check_dir(&a.data, mapping.as_ref());
     p.finish();
+    if a.format == args::ValidateFormat::Json {
+        let rows: serde_json::Map<String, serde_json::Value> =
+            TABLES.iter().map(|t| (t.name.to_string(), checked.dataset.rows(t.name).into())).collect();
+        let doc = serde_json::json!({
+            "data": a.data.display().to_string(),
+            "errors": checked.problems.error_count(),
+            "warnings": checked.problems.warning_count(),
+            "rows": rows,
+            "problems": checked.problems.iter().collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        let code = if checked.problems.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+        return Ok(code);
+    }
     if report(&checked, a.max_per_kind) {
         eprintln!("hint: fix the rows named above (or the mapping) and run validate again");
         return Ok(ExitCode::FAILURE);

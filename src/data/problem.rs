@@ -4,15 +4,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Errors stop `train` and `import`; warnings are reported and the work goes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// One problem: which file, which data row (1-based, header excluded), which line of the file
-/// (CSV only; a quoted field may span lines), which column, and what is wrong.
-#[derive(Debug, Clone, PartialEq)]
+/// (CSV only; a quoted field may span lines), which column, and what is wrong. In JSON
+/// (`validate --format json`) a place not known is `null`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Problem {
     pub severity: Severity,
     pub file: String,

@@ -198,6 +198,25 @@ fn every_problem_is_reported_at_once() {
     for needle in ["leads.csv, row 1", "opportunities.csv, row 2", "quotas.csv, row 3"] {
         assert!(r.stderr.contains(needle), "{needle} missing:\n{}", r.stderr);
     }
+    // The same for a pipeline: one JSON document on stdout, every problem with its place.
+    let r = leadcast(&["validate", "--data", w.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(v["errors"].as_u64().unwrap() as usize, problems.iter().filter(|p| p["severity"] == "error").count());
+    for (file, row, column) in
+        [("leads.csv", 1, "created_at"), ("opportunities.csv", 2, "status"), ("quotas.csv", 3, "quota")]
+    {
+        let hit = problems.iter().any(|p| {
+            p["file"] == file
+                && p["row"] == row
+                && p["line"] == row + 1
+                && p["column"] == column
+                && p["severity"] == "error"
+        });
+        assert!(hit, "no error at {file} row {row} column {column}: {}", r.stdout);
+    }
+    assert!(v["rows"]["reps"].as_u64().unwrap() > 0, "{}", r.stdout);
 }
 
 #[test]
