@@ -111,6 +111,14 @@ fn load(models: &Path) -> Result<ForecastModel> {
     Ok(ForecastModel::load(&Registry::new(models))?)
 }
 
+/// A group's key as tables show it: a rep's with their name (`R001 王伟`), others as they are.
+fn rep_label(m: &ForecastModel, level: Level, key: &str) -> String {
+    match m.org.iter().find(|r| level == Level::Rep && r.rep_id == key) {
+        Some(r) if !r.name.is_empty() => format!("{key} {}", r.name),
+        _ => key.to_string(),
+    }
+}
+
 fn fmt_opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".to_string(), |x| format!("{x:.digits$}"))
 }
@@ -194,7 +202,9 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
             if let Some(r) = rev.rows.first() {
                 println!("method: {}", r.method);
             }
-            let key_width = text::column_width(14, by.as_str(), rev.rows.iter().map(|r| r.key.as_str()));
+            // Reps by ID and name (`R001 王伟`): managers know their reps by name.
+            let labels: Vec<String> = rev.rows.iter().map(|r| rep_label(&m, by, &r.key)).collect();
+            let key_width = text::column_width(14, by.as_str(), labels.iter().map(String::as_str));
             let mut head = format!(
                 "{} {:>13} {:>13} {:>13} {:>13} {:>13}",
                 text::pad(by.as_str(), key_width),
@@ -214,7 +224,7 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
             for (i, r) in rev.rows.iter().enumerate() {
                 let mut line = format!(
                     "{} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>13.0}",
-                    text::pad(&r.key, key_width),
+                    text::pad(&labels[i], key_width),
                     r.closed_to_date,
                     r.p10,
                     r.p50,
@@ -287,7 +297,8 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
                 Level::Team => "  ",
                 _ => "    ",
             };
-            let keys: Vec<String> = plan.rows.iter().map(|r| format!("{}{}", indent(r.level), r.key)).collect();
+            let keys: Vec<String> =
+                plan.rows.iter().map(|r| format!("{}{}", indent(r.level), rep_label(&m, r.level, &r.key))).collect();
             let key_width = text::column_width(14, "key", keys.iter().map(String::as_str));
             let parent_width =
                 text::column_width(12, "parent", plan.rows.iter().map(|r| r.parent.as_deref().unwrap_or("")));

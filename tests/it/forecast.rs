@@ -415,7 +415,7 @@ fn ds_quota(data: &Path, rep: &str, period: &str) -> Option<f64> {
 }
 
 #[test]
-fn the_product_table_lines_up_with_long_names() {
+fn forecast_tables_line_up_with_long_and_chinese_names() {
     // "Implementation Services" is wider than the key column's default 14: the column grows.
     let w = mid_quarter();
     let m = w.models.to_str().unwrap();
@@ -425,5 +425,16 @@ fn the_product_table_lines_up_with_long_names() {
         r.stdout.lines().skip_while(|l| !l.starts_with("product ")).take_while(|l| !l.starts_with("note:")).collect();
     assert!(table.iter().any(|l| l.starts_with("Implementation Services ")), "{}", r.stdout);
     let widths: Vec<usize> = table.iter().map(|l| l.chars().count()).collect();
+    assert!(table.len() > 2 && widths.iter().all(|&x| x == widths[0]), "ragged table:\n{}", r.stdout);
+    // Reps by ID and name (the simulator names them in Chinese, two terminal columns a
+    // character), still lined up.
+    let r = leadcast(&["forecast", "--models", m, "--period", "2026Q3", "--by", "rep"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let reps = w.data.join("reps.csv");
+    let (id, name) = (cell(&reps, 1, "rep_id"), cell(&reps, 1, "name"));
+    let table: Vec<&str> =
+        r.stdout.lines().skip_while(|l| !l.starts_with("rep ")).take_while(|l| !l.starts_with("note:")).collect();
+    assert!(table.iter().any(|l| l.starts_with(&format!("{id} {name} "))), "{}", r.stdout);
+    let widths: Vec<usize> = table.iter().map(|l| unicode_width::UnicodeWidthStr::width(*l)).collect();
     assert!(table.len() > 2 && widths.iter().all(|&x| x == widths[0]), "ragged table:\n{}", r.stdout);
 }
