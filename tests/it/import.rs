@@ -241,3 +241,93 @@ fn an_export_with_formatted_amounts_imports_once_the_mapping_says_so() {
     let r = imports_as_the_shipped_export(d, &m, dir.path());
     assert!(!r.stderr.contains("not plain"), "{}", r.stderr);
 }
+
+#[test]
+fn a_chinese_spreadsheet_export_imports_through_a_mapping() {
+    // What a CRM export saved by Excel on a Chinese Windows looks like: GBK, CRLF, Chinese
+    // headers and values, amounts as `￥51,993.00`, dates as `2024/4/25`. A mapping in Chinese
+    // names it; the imported tables are the contract's.
+    let dir = tempfile::tempdir().unwrap();
+    let gbk = |name: &str, text: &str| {
+        let (bytes, _, lossy) = encoding_rs::GBK.encode(text);
+        assert!(!lossy, "{name} must be expressible in GBK");
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    };
+    gbk("销售人员.csv", "工号,姓名,团队,大区\r\nS01,王伟,华东一组,华东\r\nS02,李娜,华南一组,华南\r\n");
+    gbk(
+        "商机.csv",
+        "商机编号,负责人,产品,金额,创建日期,阶段,状态,成交日期\r\n\
+         O001,S01,CRM专业版,\"￥51,993.00\",2024/4/25,谈判审核,赢单,2024/9/3\r\n\
+         O002,S02,CRM专业版,\"￥8,250.50\",2024/1/2,需求挖掘,跟进中,\r\n\
+         O003,S01,数据分析套件,\"￥120,000.00\",2024/12/31,商机转化,输单,2025/1/15\r\n",
+    );
+    let mapping = dir.path().join("导入.toml");
+    std::fs::write(
+        &mapping,
+        r#"description = "中文 CRM 导出"
+[tables.reps]
+from = "销售人员.csv"
+[tables.reps.columns]
+rep_id = "工号"
+name = "姓名"
+team = "团队"
+region = "大区"
+[tables.opportunities]
+from = "商机.csv"
+[tables.opportunities.columns]
+opportunity_id = "商机编号"
+owner_id = "负责人"
+product = "产品"
+amount = { from = "金额", numbers = "thousands-comma" }
+created_at = "创建日期"
+stage = { from = "阶段", map = { "需求挖掘" = "discovery", "商机转化" = "qualification", "谈判审核" = "negotiation" } }
+status = { from = "状态", map = { "赢单" = "won", "输单" = "lost", "跟进中" = "open" } }
+closed_at = "成交日期"
+[tables.quotas]
+empty = true
+[tables.leads]
+empty = true
+[tables.stage_history]
+empty = true
+[tables.activities]
+empty = true
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("contract");
+    let (d, m, o) = (dir.path().to_str().unwrap(), mapping.to_str().unwrap(), out.to_str().unwrap());
+    let r = leadcast(&["import", "--data", d, "--mapping", m, "--out", o]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let (h, rows) = read_csv(&out.join("opportunities.csv"));
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let got: Vec<[&str; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                &r[col("opportunity_id")],
+                &r[col("amount")],
+                &r[col("created_at")],
+                &r[col("stage")],
+                &r[col("status")],
+                &r[col("closed_at")],
+            ]
+            .map(String::as_str)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ["O001", "51993", "2024-04-25", "negotiation", "won", "2024-09-03"],
+            ["O002", "8250.5", "2024-01-02", "discovery", "open", ""],
+            ["O003", "120000", "2024-12-31", "qualification", "lost", "2025-01-15"],
+        ]
+    );
+    assert_eq!(cell(&out.join("reps.csv"), 1, "name"), "王伟");
+    // A problem in it names the file with its encoding, the row and the line.
+    let broken = std::fs::read(dir.path().join("商机.csv")).unwrap();
+    let broken = encoding_rs::GBK.decode(&broken).0.replace("输单", "丢单");
+    gbk("商机.csv", &broken);
+    let r = leadcast(&["validate", "--data", d, "--mapping", m]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("商机.csv (GBK) (as opportunities), row 3 (line 4), column status"), "{}", r.stderr);
+}
