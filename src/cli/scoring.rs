@@ -88,8 +88,20 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
         }
         (ModelKind::Talktrack, _, _) => bail!("train talktrack needs --data DIR (a contract directory)"),
         (ModelKind::Scoring, None, Some(input)) => {
-            let (Some(target), Some(positive)) = (&a.target, &a.positive) else {
+            let Some(target) = &a.target else {
                 bail!("--input needs --target COL and --positive VALUE (e.g. --target y --positive yes)");
+            };
+            let Some(positive) = &a.positive else {
+                // Say which values there are to choose from.
+                let table = Table::read(input, separator(&a.sep)?)?;
+                let Some(ti) = table.index(target) else {
+                    bail!("{}: no target column {target:?} (the file has: {})", table.file, table.names.join(", "));
+                };
+                let all: Vec<usize> = (0..table.rows).collect();
+                bail!(
+                    "--input needs --positive VALUE, the value of {target:?} that counts as converted (the column holds {})",
+                    value_counts(&table, ti, &all)
+                );
             };
             let p = Progress::start(format!("reading {}", input.display()));
             let table =
@@ -184,6 +196,22 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
     }
 }
 
+/// The values of column `ti` in `rows`, most frequent first, with their counts (`"no" (39922),
+/// "yes" (5289)`; the first ten).
+fn value_counts(table: &Table, ti: usize, rows: &[usize]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for &i in rows {
+        *counts.entry(table.columns[ti][i].trim()).or_default() += 1;
+    }
+    let mut seen: Vec<(&str, usize)> = counts.into_iter().collect();
+    seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut list: Vec<String> = seen.iter().take(10).map(|(v, n)| format!("{v:?} ({n})")).collect();
+    if seen.len() > 10 {
+        list.push(format!("… {} more", seen.len() - 10));
+    }
+    list.join(", ")
+}
+
 /// Outcomes of `table` for the model's target; rows without one are skipped.
 fn labels(table: &Table, model: &score::model::ScoringModel) -> Result<(Table, Vec<bool>)> {
     let ti = table
@@ -194,13 +222,6 @@ fn labels(table: &Table, model: &score::model::ScoringModel) -> Result<(Table, V
     let positives = y.iter().filter(|&&b| b).count();
     if !keep.is_empty() && (positives == 0 || positives == y.len()) {
         // Say what the column holds: a relabelled export (`YES`, `1`) is the usual cause.
-        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-        for &i in &keep {
-            *counts.entry(table.columns[ti][i].trim()).or_default() += 1;
-        }
-        let mut seen: Vec<(&str, usize)> = counts.into_iter().collect();
-        seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let list: Vec<String> = seen.iter().take(10).map(|(v, n)| format!("{v:?} ({n})")).collect();
         let what = if positives == 0 { "none" } else { "every one" };
         bail!(
             "{}: {what} of the {} labelled rows has {} = {:?}, the model's positive value, so there is one class \
@@ -209,7 +230,7 @@ fn labels(table: &Table, model: &score::model::ScoringModel) -> Result<(Table, V
             y.len(),
             model.target,
             model.positive,
-            list.join(", ")
+            value_counts(table, ti, &keep)
         );
     }
     Ok((table.take(&keep), y))

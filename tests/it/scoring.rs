@@ -306,6 +306,10 @@ fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
     let r = t(&["--target", "nope", "--positive", "yes"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no target column \"nope\""), "{}", r.stderr);
+    // No --positive: the error lists what the target column holds to choose from.
+    let r = t(&["--target", "y"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("needs --positive VALUE") && r.stderr.contains("\"yes\" ("), "{}", r.stderr);
     let one_class: String = text
         .lines()
         .take(1)
