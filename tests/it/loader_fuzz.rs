@@ -47,6 +47,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         b"-1".to_vec(),
         b"9999-99-99".to_vec(),
         vec![0],
+        b";".to_vec(),
+        b"2024/1/31".to_vec(),
+        "2024年1月31日".as_bytes().to_vec(),
+        "￥1,234.50".as_bytes().to_vec(),
     ]);
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
@@ -98,6 +102,24 @@ proptest! {
         let (leads, opps) = seeds();
         let (name, base) = if which == 0 { ("leads.csv", leads) } else { ("opportunities.csv", opps) };
         load(name, &apply(base.clone(), &edits));
+    }
+
+    #[test]
+    fn dates_and_numbers_as_spreadsheets_write_them_never_panic(
+        date in "[0-9/.\\-年月日 T:Z+]{0,24}",
+        number in "[0-9,. \\-+$€￥%e]{0,16}",
+    ) {
+        use leadcast::data::load::{DateOrder, DecimalMark, parse_date, parse_number};
+        let _ = parse_date(&date);
+        for o in [DateOrder::Iso, DateOrder::DayFirst, DateOrder::MonthFirst] {
+            let _ = o.parse(&date);
+        }
+        let _ = parse_number(&number);
+        for m in [DecimalMark::Point, DecimalMark::ThousandsComma, DecimalMark::Comma] {
+            if let Some(x) = m.parse(&number) {
+                prop_assert!(x.is_finite(), "{number:?} read as {x} with {m:?}");
+            }
+        }
     }
 
     #[test]
