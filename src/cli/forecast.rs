@@ -113,10 +113,7 @@ fn load(models: &Path) -> Result<ForecastModel> {
 
 /// A group's key as tables show it: a rep's with their name (`R001 王伟`), others as they are.
 fn rep_label(m: &ForecastModel, level: Level, key: &str) -> String {
-    match m.org.iter().find(|r| level == Level::Rep && r.rep_id == key) {
-        Some(r) if !r.name.is_empty() => format!("{key} {}", r.name),
-        _ => key.to_string(),
-    }
+    m.rep_name(level, key).map_or_else(|| key.to_string(), |name| format!("{key} {name}"))
 }
 
 fn fmt_opt(v: Option<f64>, digits: usize) -> String {
@@ -166,22 +163,22 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         "csv" => {
-            let mut out = String::from("period,key,closed_to_date,p10,p50,p90,mean,pipeline");
+            // By rep, the rep's name beside the key.
+            let names = by == Level::Rep;
+            let mut out = String::from(if names { "period,key,name" } else { "period,key" });
+            out.push_str(",closed_to_date,p10,p50,p90,mean,pipeline");
             if quota_cols {
                 out.push_str(",quota,expected_attainment,p_attain,gap,coverage_needed");
             }
             out.push_str(",method\n");
             for (i, r) in rev.rows.iter().enumerate() {
+                out.push_str(&format!("{},{}", rev.period, csv_field(&r.key)));
+                if names {
+                    out.push_str(&format!(",{}", csv_field(r.name.as_deref().unwrap_or(""))));
+                }
                 out.push_str(&format!(
-                    "{},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.2}",
-                    rev.period,
-                    csv_field(&r.key),
-                    r.closed_to_date,
-                    r.p10,
-                    r.p50,
-                    r.p90,
-                    r.mean,
-                    r.pipeline
+                    ",{:.2},{:.2},{:.2},{:.2},{:.2},{:.2}",
+                    r.closed_to_date, r.p10, r.p50, r.p90, r.mean, r.pipeline
                 ));
                 if let (true, Some(q)) = (quota_cols, quota.as_ref().and_then(|q| q.rows.get(i))) {
                     out.push_str(&format!(

@@ -119,6 +119,9 @@ pub struct ForecastModel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevenueRow {
     pub key: String,
+    /// The rep's name, for rows by rep (absent at other levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub closed_to_date: f64,
     pub p10: f64,
     pub p50: f64,
@@ -148,6 +151,9 @@ pub struct RevenueForecast {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaRow {
     pub key: String,
+    /// The rep's name, for rows by rep (absent at other levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub quota: Option<f64>,
     pub closed_to_date: f64,
     pub p10: f64,
@@ -678,6 +684,14 @@ impl ForecastModel {
         Ok(self.revenue_rows(&sim, by))
     }
 
+    /// The name of rep `key` when `level` is the rep level and the data names them.
+    pub fn rep_name(&self, level: Level, key: &str) -> Option<String> {
+        if level != Level::Rep {
+            return None;
+        }
+        self.org.iter().find(|r| r.rep_id == key && !r.name.is_empty()).map(|r| r.name.clone())
+    }
+
     /// Revenue rows of a simulated period.
     pub fn revenue_rows(&self, sim: &Simulated, by: Level) -> RevenueForecast {
         let rows = self
@@ -686,6 +700,7 @@ impl ForecastModel {
             .map(|(key, g)| {
                 let s = sorted(&g.totals);
                 RevenueRow {
+                    name: self.rep_name(by, &key),
                     key,
                     closed_to_date: round2(g.closed),
                     p10: round2(quantile(&s, 0.1)),
@@ -774,6 +789,7 @@ impl ForecastModel {
                     }),
                     coverage: remaining.filter(|r| *r > 0.0).and_then(|r| finite(g.pipe_amount / r)),
                     quota: q,
+                    name: self.rep_name(level, &key),
                     key,
                 }
             })

@@ -437,4 +437,9 @@ fn forecast_tables_line_up_with_long_and_chinese_names() {
     assert!(table.iter().any(|l| l.starts_with(&format!("{id} {name} "))), "{}", r.stdout);
     let widths: Vec<usize> = table.iter().map(|l| unicode_width::UnicodeWidthStr::width(*l)).collect();
     assert!(table.len() > 2 && widths.iter().all(|&x| x == widths[0]), "ragged table:\n{}", r.stdout);
+    // JSON names them too, by rep only.
+    let v = forecast_json(&w.models, "2026Q3", "rep");
+    let row = rows(&v).into_iter().find(|r| r["key"] == id.as_str()).unwrap();
+    assert_eq!(row["name"], name.as_str());
+    assert!(rows(&forecast_json(&w.models, "2026Q3", "team")).iter().all(|r| r.get("name").is_none()));
 }
