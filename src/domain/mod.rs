@@ -13,9 +13,13 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Implements `as_str`, `Display`, `FromStr` and `ALL` for a fieldless enum whose wire names are
-/// fixed by the data contract.
+/// fixed by the data contract. A variant may also have a Chinese name (`Negotiation =
+/// "negotiation" | "谈判审核"`). Parsing takes the wire name in any letter case (`Won`) and the
+/// Chinese name, so a spreadsheet's capitalised or Chinese values read as what they mean.
 macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $wire:literal),+ $(,)? }) => {
+    (@zh) => { None };
+    (@zh $zh:literal) => { Some($zh) };
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $wire:literal $(| $zh:literal)?),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($(#[$vm])* $var),+ }
@@ -29,9 +33,16 @@ macro_rules! wire_enum {
                 match self { $($name::$var => $wire),+ }
             }
 
+            /// The Chinese name, where the contract gives one.
+            pub fn chinese(self) -> Option<&'static str> {
+                match self { $($name::$var => wire_enum!(@zh $($zh)?)),+ }
+            }
+
             /// The accepted names, for error messages.
             pub fn expected() -> String {
-                [$($wire),+].join(", ")
+                let zh: Vec<&str> = $name::ALL.iter().filter_map(|v| v.chinese()).collect();
+                let en = [$($wire),+].join(", ");
+                if zh.is_empty() { en } else { format!("{en}; or {}", zh.join(", ")) }
             }
         }
 
@@ -58,8 +69,12 @@ macro_rules! wire_enum {
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
                     $($wire => Ok($name::$var),)+
-                    _ => Err(format!("unknown {} {:?} (expected one of: {})",
-                        stringify!($name).to_lowercase(), s, $name::expected())),
+                    _ => $name::ALL
+                        .iter()
+                        .copied()
+                        .find(|v| s.eq_ignore_ascii_case(v.as_str()) || v.chinese() == Some(s))
+                        .ok_or_else(|| format!("unknown {} {:?} (expected one of: {})",
+                            stringify!($name).to_lowercase(), s, $name::expected())),
                 }
             }
         }
@@ -70,18 +85,12 @@ wire_enum! {
     /// A step of the funnel from lead to cash. Opportunities move through `Discovery` to
     /// `Contract`; activities may also happen at `Lead` and `Collection`.
     Stage {
-        /// 线索获取
-        Lead = "lead",
-        /// 需求挖掘
-        Discovery = "discovery",
-        /// 商机转化
-        Qualification = "qualification",
-        /// 谈判审核
-        Negotiation = "negotiation",
-        /// 合同签订
-        Contract = "contract",
-        /// 回款管理
-        Collection = "collection",
+        Lead = "lead" | "线索获取",
+        Discovery = "discovery" | "需求挖掘",
+        Qualification = "qualification" | "商机转化",
+        Negotiation = "negotiation" | "谈判审核",
+        Contract = "contract" | "合同签订",
+        Collection = "collection" | "回款管理",
     }
 }
 
@@ -97,14 +106,7 @@ impl Stage {
 
     /// The Chinese name a sales director uses for the stage.
     pub fn name_zh(self) -> &'static str {
-        match self {
-            Stage::Lead => "线索获取",
-            Stage::Discovery => "需求挖掘",
-            Stage::Qualification => "商机转化",
-            Stage::Negotiation => "谈判审核",
-            Stage::Contract => "合同签订",
-            Stage::Collection => "回款管理",
-        }
+        self.chinese().unwrap_or(self.as_str())
     }
 }
 
@@ -128,26 +130,19 @@ wire_enum! {
 wire_enum! {
     /// The objections a buyer raises, as the talk-track catalog names them.
     Objection {
-        Price = "price",
-        Budget = "budget",
-        Timing = "timing",
-        Competitor = "competitor",
-        Authority = "authority",
-        Trust = "trust",
+        Price = "price" | "价格",
+        Budget = "budget" | "预算",
+        Timing = "timing" | "时机",
+        Competitor = "competitor" | "竞品",
+        Authority = "authority" | "决策权",
+        Trust = "trust" | "信任",
     }
 }
 
 impl Objection {
     /// The Chinese name of the objection (价格异议 is "a price objection").
     pub fn name_zh(self) -> &'static str {
-        match self {
-            Objection::Price => "价格",
-            Objection::Budget => "预算",
-            Objection::Timing => "时机",
-            Objection::Competitor => "竞品",
-            Objection::Authority => "决策权",
-            Objection::Trust => "信任",
-        }
+        self.chinese().unwrap_or(self.as_str())
     }
 }
 
@@ -170,8 +165,21 @@ mod tests {
 
     #[test]
     fn unknown_names_say_what_is_expected() {
-        let err = "Won".parse::<Status>().unwrap_err();
-        assert!(err.contains("\"Won\"") && err.contains("open, won, lost"), "{err}");
-        assert!("closing".parse::<Stage>().is_err());
+        let err = "Closed Won".parse::<Status>().unwrap_err();
+        assert!(err.contains("\"Closed Won\"") && err.contains("open, won, lost"), "{err}");
+        let err = "closing".parse::<Stage>().unwrap_err();
+        assert!(err.contains("negotiation") && err.contains("谈判审核"), "{err}");
+    }
+
+    #[test]
+    fn any_letter_case_and_chinese_names_read() {
+        assert_eq!("Won".parse::<Status>(), Ok(Status::Won));
+        assert_eq!("NO_CHANGE".parse::<Outcome>(), Ok(Outcome::NoChange));
+        assert_eq!("Negotiation".parse::<Stage>(), Ok(Stage::Negotiation));
+        for s in Stage::ALL {
+            assert_eq!(s.name_zh().parse::<Stage>(), Ok(*s));
+        }
+        assert_eq!("价格".parse::<Objection>(), Ok(Objection::Price));
+        assert!("谈判".parse::<Stage>().is_err() && "won ".parse::<Status>().is_err());
     }
 }

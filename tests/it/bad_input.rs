@@ -69,7 +69,7 @@ fn unknown_stage() {
 
 #[test]
 fn unknown_status() {
-    check_cell("opportunities", first, "status", "Won", "unknown status \"Won\"");
+    check_cell("opportunities", first, "status", "Closed Won", "unknown status \"Closed Won\"");
 }
 
 #[test]

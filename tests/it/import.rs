@@ -81,17 +81,19 @@ fn unmapped_values_are_contract_errors_located_in_the_export() {
     let data = shared_data().join("crm-opportunities");
     let dir = tempfile::tempdir().unwrap();
     let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
-    // Forget to map "Lost": the export's own rows must be named.
-    let broken = shipped.replace(", Lost = \"lost\" }", " }");
+    // Forget to map "Engaging" to a status: the export's own rows must be named. ("Lost"
+    // would need no mapping: a status reads in any letter case.)
+    assert!(shipped.contains("Engaging = \"open\", "));
+    let broken = shipped.replace("Engaging = \"open\", ", "");
     let m = dir.path().join("m.toml");
     std::fs::write(&m, broken).unwrap();
     let r = leadcast(&["validate", "--data", data.to_str().unwrap(), "--mapping", m.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     let (_, src) = read_csv(&data.join("sales_pipeline.csv"));
-    let first_lost = src.iter().position(|r| r[4] == "Lost").unwrap() + 1;
+    let first = src.iter().position(|r| r[4] == "Engaging").unwrap() + 1;
     let want = format!(
-        "sales_pipeline.csv (as opportunities), row {first_lost} (line {}), column status: unknown status \"Lost\"",
-        first_lost + 1
+        "sales_pipeline.csv (as opportunities), row {first} (line {}), column status: unknown status \"Engaging\"",
+        first + 1
     );
     assert!(r.stderr.contains(&want), "want {want}\n{}", r.stderr);
 }
