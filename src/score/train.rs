@@ -155,7 +155,7 @@ fn time_keys(table: &Table, t: &str, keep: &[usize]) -> Result<Vec<f64>> {
     if let Some(&i) = present.iter().find(|&&i| read(&col[i]).is_none()) {
         return Err(Error::InvalidArgument(format!(
             "{}, row {} (line {}), column {t}: {:?} cannot be ordered by --time {t} (its other values read as {name}; \
-             dates must be written one way in every row: YYYY-MM-DD, DD-MM-YYYY or MM/DD/YYYY)",
+             dates must be written one way in every row: YYYY-MM-DD or YYYY/M/D, DD-MM-YYYY or MM/DD/YYYY)",
             table.file,
             i + 1,
             i + 2,
