@@ -704,12 +704,17 @@ pub fn parse_count(s: &str) -> Result<u32, String> {
     }
 }
 
-/// Parses a 0/1 flag (`true`/`false` accepted too).
+/// Parses a 0/1 flag; `true`/`false`, `yes`/`no` (any letter case) and `是`/`否`, as exports
+/// write them, too.
 pub fn parse_flag(s: &str) -> Result<bool, String> {
-    match s {
-        "1" | "true" | "TRUE" | "True" => Ok(true),
-        "0" | "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(format!("cannot parse {s:?} as 0/1")),
+    const YES: [&str; 4] = ["1", "true", "yes", "是"];
+    const NO: [&str; 4] = ["0", "false", "no", "否"];
+    if YES.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+        Ok(true)
+    } else if NO.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+        Ok(false)
+    } else {
+        Err(format!("cannot parse {s:?} as 0/1 (or true/false, yes/no, 是/否)"))
     }
 }
 
@@ -765,6 +770,9 @@ mod tests {
         assert_eq!(parse_count("3.0"), Ok(3));
         assert!(parse_count("-1").is_err() && parse_count("2.5").is_err());
         assert_eq!(parse_flag("1"), Ok(true));
-        assert!(parse_flag("yes").is_err());
+        for (s, b) in [("Yes", true), ("TRUE", true), ("是", true), ("no", false), ("否", false), ("False", false)] {
+            assert_eq!(parse_flag(s), Ok(b), "{s}");
+        }
+        assert!(parse_flag("maybe").is_err() && parse_flag("2").is_err() && parse_flag("y").is_err());
     }
 }
