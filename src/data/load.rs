@@ -449,7 +449,7 @@ impl DateOrder {
 
 /// Parses an ISO-8601 date, or the date part of an ISO-8601 date-time (`2026-07-01T09:30:00`,
 /// `2026-07-01 09:30:00`, with optional fraction and offset), or a year-first date as
-/// spreadsheets write it ([`year_first`]).
+/// spreadsheets write it (`2026/7/1`, see `year_first`).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     iso_date(s).ok_or_else(|| {
         if [DateOrder::DayFirst, DateOrder::MonthFirst].iter().any(|o| o.parse(s).is_some()) {

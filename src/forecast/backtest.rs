@@ -6,7 +6,7 @@
 //! on it, or empirical win rates), and the period is forecast from the pipeline and from the
 //! series view; the realised bookings come from the full data. The pipeline weight of the blend
 //! is the largest within two standard errors of the lowest mean pinball loss (P10, P50, P90) of
-//! the company total over the origins (see [`learn_weight`]); the blended figures reported per
+//! the company total over the origins (see `learn_weight`); the blended figures reported per
 //! origin use the weight learned on the *other* origins (leave-one-out), so the reported
 //! accuracy is not fitted to itself.
 //!

@@ -289,7 +289,7 @@ pub struct PipelineCalibration {
     /// How uncertain the level is, as a relative standard deviation: the factor's own
     /// standard error (from the deals' Bernoulli outcomes, a deal open at several origins
     /// counted once) and how much the origins' won ÷ expected vary beyond their deals' chance
-    /// ([`level_spread`]), added as variances.
+    /// (`level_spread`), added as variances.
     pub spread: f64,
 }
 

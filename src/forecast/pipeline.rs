@@ -555,7 +555,7 @@ const GROWTH_MIN_DEALS: usize = 50;
 /// The growth of deal flow per year: opportunities created in the year to `as_of` over those
 /// created in the year before, in [0.5, 2]; 1 when the history does not cover both years
 /// (its first deal less than two years back) or the earlier year has fewer than
-/// [`GROWTH_MIN_DEALS`]. Counted on every opportunity, won or not: about four times the won
+/// `GROWTH_MIN_DEALS`. Counted on every opportunity, won or not: about four times the won
 /// deals, and not cut short by deals created lately that have not closed yet.
 pub fn opportunity_growth(ds: &Dataset, as_of: NaiveDate) -> f64 {
     let year_ago = as_of - chrono::Duration::days(365);
@@ -585,11 +585,11 @@ const FLOW_MIN_DAYS: i64 = 30;
 const FLOW_WIN_PRIOR: f64 = 20.0;
 
 /// Each rep's expected share of new business, as a weight: opportunities created per active
-/// day over the [`FLOW_DAYS`] to `as_of`, times the rep's win rate over the company's
-/// (shrunk towards it by [`FLOW_WIN_PRIOR`] deals). The win rate counts deals created by the
+/// day over the `FLOW_DAYS` to `as_of`, times the rep's win rate over the company's
+/// (shrunk towards it by `FLOW_WIN_PRIOR` deals). The win rate counts deals created by the
 /// opportunity model's censoring date ([`crate::score::contract::opportunity_censor_date`]):
 /// a recent hire's closed deals are the quick losses so far, which would put them far below
-/// their eventual rate. A rep with under [`FLOW_MIN_DAYS`] active days in the window (hired
+/// their eventual rate. A rep with under `FLOW_MIN_DAYS` active days in the window (hired
 /// lately, or after `as_of`) gets the median rate of the others.
 ///
 /// It replaced each rep's new-business amount over the last year, a handful of skewed deals

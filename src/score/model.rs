@@ -59,7 +59,7 @@ pub enum Estimator {
     },
     NaiveBayes {
         /// Features used (categorical ones), log prior per class, and per feature a table
-        /// [class][code] of log likelihoods.
+        /// \[class\]\[code\] of log likelihoods.
         features: Vec<usize>,
         log_prior: [f64; 2],
         log_lik: Vec<[Vec<f64>; 2]>,
