@@ -142,8 +142,7 @@ fn import(a: args::ImportArgs) -> Result<ExitCode> {
         eprintln!("hint: nothing was written; fix the mapping or the export and import again");
         return Ok(ExitCode::FAILURE);
     }
-    data::write::write_dir(&a.out, &checked.dataset)
-        .with_context(|| format!("writing contract tables to {}", a.out.display()))?;
+    data::write::write_dir(&a.out, &checked.dataset).context("writing the contract tables")?;
     println!("wrote contract tables to {}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

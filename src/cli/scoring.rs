@@ -427,7 +427,7 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes CSV, or Parquet when the path ends in `.parquet`.
+/// Writes CSV, or Parquet when the path ends in `.parquet`; either whole or not at all.
 fn write_table(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     if !is_parquet {
@@ -456,9 +456,16 @@ fn write_table(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<St
         })
         .collect();
     let mut df = DataFrame::new(rows.len(), cols)?;
-    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    ParquetWriter::new(f).finish(&mut df)?;
-    Ok(())
+    // Like the CSV: a temporary file renamed into place, so a failure leaves no partial file.
+    let tmp = path.with_extension("parquet.tmp");
+    let written = std::fs::File::create(&tmp)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| ParquetWriter::new(f).finish(&mut df).map_err(anyhow::Error::from))
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(anyhow::Error::from));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.with_context(|| format!("writing {}", path.display())).map(|_| ())
 }
 
 pub fn models(a: args::ModelsArgs) -> Result<ExitCode> {

@@ -212,8 +212,9 @@ pub fn forecast_series(a: ForecastSeriesArgs) -> Result<ExitCode> {
         eprintln!("note: no --season given; season {seasons:?} inferred from the step of t (1 for integer t)");
     }
     let h = a.horizon as usize;
-    let mut out = csv::Writer::from_path(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
-    out.write_record(["series", "step", "p10", "p50", "p90"])?;
+    // Every series is forecast before anything is written, and the file is written whole
+    // (a temporary file renamed into place): a failure leaves no partial output.
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(prepared.len() * a.horizon as usize);
     let mut methods: BTreeMap<String, usize> = BTreeMap::new();
     for (name, y, m) in &prepared {
         let opts = ts::Options { method: a.method, ..ts::Options::new(h, *m) };
@@ -223,16 +224,11 @@ pub fn forecast_series(a: ForecastSeriesArgs) -> Result<ExitCode> {
         }
         *methods.entry(f.method.clone()).or_default() += 1;
         for (j, s) in f.steps.iter().enumerate() {
-            out.write_record([
-                name.clone(),
-                (j + 1).to_string(),
-                s.p10.to_string(),
-                s.p50.to_string(),
-                s.p90.to_string(),
-            ])?;
+            rows.push(vec![name.clone(), (j + 1).to_string(), s.p10.to_string(), s.p50.to_string(), s.p90.to_string()]);
         }
     }
-    out.flush().with_context(|| format!("writing {}", a.output.display()))?;
+    // The error names the file.
+    leadcast::data::write::write_csv(&a.output, &["series", "step", "p10", "p50", "p90"], rows.into_iter())?;
     let summary: Vec<String> = methods.iter().map(|(k, v)| format!("{k} ×{v}")).collect();
     println!(
         "forecast {} series, {h} steps each ({}); wrote {}",

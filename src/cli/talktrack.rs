@@ -491,20 +491,10 @@ fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: La
             Stage::expected()
         );
     }
-    let mut w = csv::Writer::from_path(output).with_context(|| format!("writing {}", output.display()))?;
-    w.write_record([
-        "stage",
-        "persona",
-        "industry",
-        "objection",
-        "rank",
-        "talk_track_id",
-        "expected_advance",
-        "lo",
-        "hi",
-        "title",
-    ])?;
-    let mut n = 0;
+    // Written whole (a temporary file renamed into place).
+    let header =
+        ["stage", "persona", "industry", "objection", "rank", "talk_track_id", "expected_advance", "lo", "hi", "title"];
+    let mut out: Vec<Vec<String>> = Vec::new();
     for (ctx, ranked) in &rows {
         for (i, s) in ranked.iter().take(k).enumerate() {
             let t = &model.tracks[s.track];
@@ -514,7 +504,7 @@ fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: La
                 Lang::En => (&t.title_en, &t.title_zh),
             };
             let title = if want.is_empty() { other } else { want };
-            w.write_record([
+            out.push(vec![
                 ctx.stage.clone(),
                 ctx.persona.clone().unwrap_or_default(),
                 ctx.industry.clone().unwrap_or_default(),
@@ -525,11 +515,12 @@ fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: La
                 format!("{:.6}", s.lo),
                 format!("{:.6}", s.hi),
                 title.to_string(),
-            ])?;
-            n += 1;
+            ]);
         }
     }
-    w.flush().with_context(|| format!("writing {}", output.display()))?;
+    let n = out.len();
+    // The error names the file.
+    leadcast::data::write::write_csv(output, &header, out.into_iter())?;
     println!("wrote {} ({} contexts, {n} rows; {} with a fallback)", output.display(), rows.len(), warnings.len());
     Ok(ExitCode::SUCCESS)
 }

@@ -96,10 +96,19 @@ pub fn write_table<T>(dir: &Path, spec: &TableSpec, rows: &[T], to_fields: impl 
 }
 
 /// Writes a CSV file atomically: a temporary file renamed into place, so a crash never leaves
-/// a half-written table.
+/// a half-written table; on an error the temporary file is removed.
 pub fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
     let tmp = path.with_extension("csv.tmp");
-    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let written = write_then_rename(path, &tmp, header, rows);
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_then_rename(path: &Path, tmp: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    // Named by the file asked for: the temporary one is ours, not the user's.
+    let file = std::fs::File::create(tmp).map_err(|e| Error::io(path, e))?;
     let mut w = csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
     let io = |e: csv::Error| Error::io(path, std::io::Error::other(e));
     w.write_record(header).map_err(io)?;
@@ -108,7 +117,7 @@ pub fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<St
     }
     w.flush().map_err(|e| Error::io(path, e))?;
     drop(w);
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))
 }
 
 fn opt(s: &Option<String>) -> String {

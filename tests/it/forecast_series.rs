@@ -431,3 +431,27 @@ mod any_series {
         }
     }
 }
+
+#[test]
+fn an_output_that_cannot_be_written_is_named_and_leaves_nothing_behind() {
+    // The forecast is written to a temporary file renamed into place; when that fails (here the
+    // output is a directory) the error names the output and the temporary file is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", "series,t,value\na,1,5\na,2,6\na,3,7\na,4,8\n");
+    let out = dir.path().join("out.csv");
+    std::fs::create_dir(&out).unwrap();
+    let r = leadcast(&[
+        "forecast-series",
+        "--input",
+        input.to_str().unwrap(),
+        "--horizon",
+        "2",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("out.csv: ") && !r.stderr.contains("out.csv.tmp"), "{}", r.stderr);
+    let left: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(left.iter().all(|f| !f.ends_with(".tmp")), "{left:?}");
+}
