@@ -281,6 +281,10 @@ pub struct ScoreArgs {
     /// Separator of --input (sniffed when absent).
     #[arg(long)]
     pub sep: Option<String>,
+    /// Start a CSV output with a UTF-8 byte-order mark, so that Excel opens it as UTF-8 (without
+    /// one, Excel on a Chinese Windows reads it as GBK and garbles Chinese text).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]
@@ -322,6 +326,10 @@ pub struct ForecastSeriesArgs {
     /// seasonal-naive).
     #[arg(long, default_value = "auto")]
     pub method: leadcast::forecast::ts::Method,
+    /// Start a CSV output with a UTF-8 byte-order mark, so that Excel opens it as UTF-8 (without
+    /// one, Excel on a Chinese Windows reads it as GBK and garbles Chinese text).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]
@@ -396,6 +404,10 @@ pub struct RecommendArgs {
     /// Print the answer (with the decision to log) as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Start a CSV output with a UTF-8 byte-order mark, so that Excel opens it as UTF-8 (without
+    /// one, Excel on a Chinese Windows reads it as GBK and garbles Chinese text).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]

@@ -410,7 +410,7 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
         r.push(p.warnings.join("; "));
         r
     });
-    write_table(&a.output, &header, rows)?;
+    write_table(&a.output, &header, rows, a.bom)?;
     println!("scored {} rows into {}", preds.len(), a.output.display());
     let flagged: Vec<(usize, &String)> =
         preds.iter().enumerate().flat_map(|(i, p)| p.warnings.iter().map(move |w| (i, w))).collect();
@@ -428,11 +428,11 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
 }
 
 /// Writes CSV, or Parquet when the path ends in `.parquet`; either whole or not at all.
-fn write_table(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+fn write_table(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<String>>, bom: bool) -> Result<()> {
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     if !is_parquet {
         let h: Vec<&str> = header.iter().map(String::as_str).collect();
-        leadcast::data::write::write_csv(path, &h, rows)?;
+        leadcast::data::write::write_csv_with(path, &h, rows, bom)?;
         return Ok(());
     }
     use polars::prelude::*;

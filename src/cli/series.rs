@@ -228,7 +228,12 @@ pub fn forecast_series(a: ForecastSeriesArgs) -> Result<ExitCode> {
         }
     }
     // The error names the file.
-    leadcast::data::write::write_csv(&a.output, &["series", "step", "p10", "p50", "p90"], rows.into_iter())?;
+    leadcast::data::write::write_csv_with(
+        &a.output,
+        &["series", "step", "p10", "p50", "p90"],
+        rows.into_iter(),
+        a.bom,
+    )?;
     let summary: Vec<String> = methods.iter().map(|(k, v)| format!("{k} ×{v}")).collect();
     println!(
         "forecast {} series, {h} steps each ({}); wrote {}",

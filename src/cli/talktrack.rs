@@ -372,7 +372,7 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
     let seed = a.seed.unwrap_or_else(|| now().timestamp_nanos_opt().unwrap_or_default() as u64);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     match (&a.input, &a.output) {
-        (Some(input), Some(output)) => return batch(&model, input, output, a.k, lang),
+        (Some(input), Some(output)) => return batch(&model, input, output, a.k, lang, a.bom),
         (Some(_), None) | (None, Some(_)) => bail!("batch mode needs both --input contexts.csv and --output recs.csv"),
         (None, None) => {}
     }
@@ -447,7 +447,7 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
 }
 
 /// Batch: `stage,persona,industry,objection` in, ranked tracks out.
-fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: Lang) -> Result<ExitCode> {
+fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: Lang, bom: bool) -> Result<ExitCode> {
     // Like every table the CLI reads: separator sniffed, CSV or Parquet, ragged rows named.
     let t = leadcast::data::raw::open(input, None).map_err(|p| anyhow::anyhow!("{}", p.located()))?;
     let col = |n: &str| t.column_index(n);
@@ -520,7 +520,7 @@ fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: La
     }
     let n = out.len();
     // The error names the file.
-    leadcast::data::write::write_csv(output, &header, out.into_iter())?;
+    leadcast::data::write::write_csv_with(output, &header, out.into_iter(), bom)?;
     println!("wrote {} ({} contexts, {n} rows; {} with a fallback)", output.display(), rows.len(), warnings.len());
     Ok(ExitCode::SUCCESS)
 }

@@ -98,18 +98,36 @@ pub fn write_table<T>(dir: &Path, spec: &TableSpec, rows: &[T], to_fields: impl 
 /// Writes a CSV file atomically: a temporary file renamed into place, so a crash never leaves
 /// a half-written table; on an error the temporary file is removed.
 pub fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    write_csv_with(path, header, rows, false)
+}
+
+/// [`write_csv`], starting the file with a UTF-8 byte-order mark when `bom` is set: Excel reads
+/// a CSV without one in the machine's legacy encoding (GBK on a Chinese Windows), which garbles
+/// every Chinese name. leadcast's own readers skip the mark.
+pub fn write_csv_with(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>, bom: bool) -> Result<()> {
     let tmp = path.with_extension("csv.tmp");
-    let written = write_then_rename(path, &tmp, header, rows);
+    let written = write_then_rename(path, &tmp, header, rows, bom);
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     written
 }
 
-fn write_then_rename(path: &Path, tmp: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+fn write_then_rename(
+    path: &Path,
+    tmp: &Path,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+    bom: bool,
+) -> Result<()> {
+    use std::io::Write;
     // Named by the file asked for: the temporary one is ours, not the user's.
     let file = std::fs::File::create(tmp).map_err(|e| Error::io(path, e))?;
-    let mut w = csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
+    let mut buf = std::io::BufWriter::with_capacity(1 << 16, file);
+    if bom {
+        buf.write_all("\u{feff}".as_bytes()).map_err(|e| Error::io(path, e))?;
+    }
+    let mut w = csv::WriterBuilder::new().from_writer(buf);
     let io = |e: csv::Error| Error::io(path, std::io::Error::other(e));
     w.write_record(header).map_err(io)?;
     for r in rows {

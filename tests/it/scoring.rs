@@ -178,6 +178,16 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
         assert!(["A", "B", "C", "D"].contains(&r[3].as_str()));
         assert!(!r[4].is_empty() && r[4] != "duration");
     }
+    // With --bom, the same bytes after a UTF-8 byte-order mark (for Excel), which leadcast's own
+    // reader skips; without it, none.
+    let with_bom = root.path().join("scores-excel.csv");
+    let r = score(&m, &bank, &with_bom, &["--explain", "--bom"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (plain, marked) = (std::fs::read(&out).unwrap(), std::fs::read(&with_bom).unwrap());
+    assert!(!plain.starts_with(b"\xef\xbb\xbf"));
+    assert_eq!(marked, [b"\xef\xbb\xbf".as_slice(), &plain].concat());
+    let back = leadcast::score::table::Table::read(&with_bom, None).unwrap();
+    assert_eq!(back.names[0], "row");
     // The same through Parquet.
     let outp = root.path().join("scores.parquet");
     let r = score(&m, &bank, &outp, &[]);
