@@ -22,7 +22,7 @@
 //! stage before it, but enters no period.
 
 use super::{Analytics, GroupBy, Window, days, median, ratio};
-use crate::domain::{Period, Status};
+use crate::domain::{Period, Stage, Status};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -62,17 +62,19 @@ impl FunnelStage {
         }
     }
 
-    /// The name a sales director uses.
+    /// The name a sales director uses: the contract stage's (declared with `Stage`), and 赢单
+    /// for the step the contract has no stage for.
     pub fn name_zh(self) -> &'static str {
-        match self {
-            FunnelStage::Lead => "线索获取",
-            FunnelStage::Discovery => "需求挖掘",
-            FunnelStage::Qualification => "商机转化",
-            FunnelStage::Negotiation => "谈判审核",
-            FunnelStage::Contract => "合同签订",
-            FunnelStage::Won => "赢单",
-            FunnelStage::Collection => "回款管理",
-        }
+        let stage = match self {
+            FunnelStage::Lead => Stage::Lead,
+            FunnelStage::Discovery => Stage::Discovery,
+            FunnelStage::Qualification => Stage::Qualification,
+            FunnelStage::Negotiation => Stage::Negotiation,
+            FunnelStage::Contract => Stage::Contract,
+            FunnelStage::Won => return "赢单",
+            FunnelStage::Collection => Stage::Collection,
+        };
+        stage.name_zh()
     }
 }
 

@@ -463,8 +463,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     })
 }
 
-/// [`parse_date`] without the message (inference tries it on every value of a column).
-fn iso_date(s: &str) -> Option<NaiveDate> {
+/// [`parse_date`] without the message, for callers that only ask whether a value reads
+/// (inference tries every value of a column; the mapping checks every value of a date column).
+pub(crate) fn iso_date(s: &str) -> Option<NaiveDate> {
     if s.len() < 10 || !s.is_char_boundary(10) {
         return year_first(s);
     }
@@ -661,8 +662,9 @@ fn grouped_number(s: &str, decimal: char, thousands: &[char], plain: bool) -> Op
     text.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// A finite number written plainly (`1234.5`, `-3`, `1e3`).
-fn plain_number(s: &str) -> Option<f64> {
+/// A finite number written plainly (`1234.5`, `-3`, `1e3`): [`parse_number`] without the
+/// message, for callers that only ask whether a value reads.
+pub(crate) fn plain_number(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 

@@ -30,7 +30,7 @@
 //! gets a warning that says which, with the line to add; the rows themselves are the contract
 //! errors of `load` (a date like `03/04/2017` is never guessed). The same for `numbers`.
 
-use super::load::{DateOrder, DecimalMark, parse_date, parse_number};
+use super::load::{DateOrder, DecimalMark, iso_date, plain_number};
 use super::problem::{Problem, Problems};
 use super::raw::{self, RawRow, RawTable};
 use crate::domain::{DATE_COLUMNS, NUMBER_COLUMNS, TABLES, TableSpec};
@@ -314,12 +314,12 @@ impl Compiled {
     fn eval(&self, fields: &StringRecord) -> (Option<String>, bool) {
         let (value, fallback) = self.eval_source(fields);
         let value = match (value, self.dates) {
-            (Some(v), Some(order)) if parse_date(&v).is_err() => Some(order.parse(&v).map_or(v, |d| d.to_string())),
+            (Some(v), Some(order)) if iso_date(&v).is_none() => Some(order.parse(&v).map_or(v, |d| d.to_string())),
             (value, _) => value,
         };
         // A number as the shortest text that reads back as it (`1234.5`, `1000`).
         let value = match (value, self.numbers) {
-            (Some(v), Some(mark)) if parse_number(&v).is_err() => Some(mark.parse(&v).map_or(v, |x| x.to_string())),
+            (Some(v), Some(mark)) if plain_number(&v).is_none() => Some(mark.parse(&v).map_or(v, |x| x.to_string())),
             (value, _) => value,
         };
         (value, fallback)
@@ -425,10 +425,10 @@ impl TableRule {
                 filled[k] += fallback as usize;
                 empty[k] += v.is_none() as usize;
                 let reads: Option<[bool; 3]> = match v.as_deref() {
-                    Some(v) if date_col[k] && parse_date(v).is_err() => {
+                    Some(v) if date_col[k] && iso_date(v).is_none() => {
                         Some([DateOrder::DayFirst.parse(v).is_some(), DateOrder::MonthFirst.parse(v).is_some(), false])
                     }
-                    Some(v) if number_col[k] && parse_number(v).is_err() => {
+                    Some(v) if number_col[k] && plain_number(v).is_none() => {
                         Some(Numbers::ALL.map(|(n, _)| n.mark().parse(v).is_some()))
                     }
                     _ => None,

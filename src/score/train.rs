@@ -8,7 +8,7 @@ use super::groups;
 use super::metrics::{self, Metrics};
 use super::model::{Estimator, Grades, ModelChoice, ScoringModel};
 use super::table::{ColumnInfo, DateOrder, Role, Table, infer, is_missing};
-use crate::data::load::parse_number;
+use crate::data::load::plain_number;
 use crate::{Error, Result};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
@@ -143,7 +143,7 @@ fn time_keys(table: &Table, t: &str, keep: &[usize]) -> Result<Vec<f64>> {
         ("ISO dates", Box::new(day(DateOrder::Iso))),
         ("day-month-year dates", Box::new(day(DateOrder::DayFirst))),
         ("month-day-year dates", Box::new(day(DateOrder::MonthFirst))),
-        ("numbers", Box::new(|v: &str| parse_number(v.trim()).ok())),
+        ("numbers", Box::new(|v: &str| plain_number(v.trim()))),
     ];
     let present: Vec<usize> = keep.iter().copied().filter(|&i| !is_missing(&col[i])).collect();
     if present.is_empty() {

@@ -353,7 +353,7 @@ fn derive_opportunity(f: &Fields, out: &mut Vec<(String, String)>) -> Result<(),
 }
 
 fn quarter_of(s: &str) -> Option<String> {
-    let d = parse_date(s.trim()).ok()?;
+    let d = crate::data::load::iso_date(s.trim())?;
     Some(format!("{}Q{}", chrono::Datelike::year(&d), (chrono::Datelike::month(&d) - 1) / 3 + 1))
 }
 

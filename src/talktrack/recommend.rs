@@ -450,22 +450,16 @@ pub fn why(lang: Lang, s: &Scored, uplift: f64, ctx: &Context) -> String {
     let n = p.evidence.round() as u64;
     let nt = p.evidence_track.round() as u64;
     let pp = (100.0 * uplift).round() as i64;
-    let obj_en = ctx.objection.map(|o| format!(", {o} objection")).unwrap_or_default();
-    let obj_zh = ctx.objection.map(|o| format!("（{}异议）", o.name_zh())).unwrap_or_default();
-    let who_en = match (&ctx.persona, &ctx.industry) {
-        (Some(pe), Some(i)) => format!("{pe} in {i}"),
-        (Some(pe), None) => pe.clone(),
-        (None, Some(i)) => format!("buyers in {i}"),
-        (None, None) => "any buyer".into(),
-    };
-    let who_zh = spaced(&match (ctx.persona.as_deref().map(zh::persona), ctx.industry.as_deref().map(zh::industry)) {
-        (Some(pe), Some(i)) => format!("{i}的{pe}"),
-        (Some(pe), None) => pe.to_string(),
-        (None, Some(i)) => format!("{i}的客户"),
-        (None, None) => "所有客户".into(),
-    });
+    // Each language builds only its own words (this runs for every recommendation served).
     match lang {
         Lang::En => {
+            let obj_en = ctx.objection.map(|o| format!(", {o} objection")).unwrap_or_default();
+            let who_en = match (&ctx.persona, &ctx.industry) {
+                (Some(pe), Some(i)) => format!("{pe} in {i}"),
+                (Some(pe), None) => pe.clone(),
+                (None, Some(i)) => format!("buyers in {i}"),
+                (None, None) => "any buyer".into(),
+            };
             let seen = match p.observed {
                 Some(r) if n > 0 => format!("advanced {} of {n} touches with {who_en}", pct(r)),
                 _ => format!("no touches yet with {who_en}"),
@@ -478,6 +472,15 @@ pub fn why(lang: Lang, s: &Scored, uplift: f64, ctx: &Context) -> String {
             )
         }
         Lang::Zh => {
+            let obj_zh = ctx.objection.map(|o| format!("（{}异议）", o.name_zh())).unwrap_or_default();
+            let (persona, industry) =
+                (ctx.persona.as_deref().map(zh::persona), ctx.industry.as_deref().map(zh::industry));
+            let who_zh = spaced(&match (persona, industry) {
+                (Some(pe), Some(i)) => format!("{i}的{pe}"),
+                (Some(pe), None) => pe.to_string(),
+                (None, Some(i)) => format!("{i}的客户"),
+                (None, None) => "所有客户".into(),
+            });
             let seen = match p.observed {
                 Some(r) if n > 0 => format!("面对{who_zh}的 {n} 次接触中推进 {}", pct(r)),
                 _ => format!("面对{who_zh}尚无接触记录"),
