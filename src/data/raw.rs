@@ -93,7 +93,12 @@ fn open_csv(path: &Path, file: String, separator: Option<u8>) -> Result<RawTable
     let mut f = File::open(path).map_err(|e| Problem::error(&file, format!("cannot open: {e}")))?;
     let mut head = Vec::with_capacity(4096);
     (&mut f).take(HEAD).read_to_end(&mut head).map_err(|e| Problem::error(&file, format!("cannot read: {e}")))?;
-    if legacy_encoding(&head, head.len() < HEAD as usize).is_some() {
+    let whole = head.len() < HEAD as usize;
+    let rest_read =
+        |f: &mut File| rest_is_utf8(&head, f).map_err(|e| Problem::error(&file, format!("cannot read: {e}")));
+    // The head alone cannot clear a file: a Western export's first accented name may come
+    // after it (`José` in row 5,000), and then every row holding one would be an error.
+    if legacy_encoding(&head, whole).is_some() || (!whole && !rest_read(&mut f)?) {
         // Decoded in memory (`csv_from_bytes`): a legacy export is a spreadsheet's size.
         let bytes = std::fs::read(path).map_err(|e| Problem::error(&file, format!("cannot read: {e}")))?;
         return csv_from_bytes(&file, bytes, separator);
@@ -114,6 +119,32 @@ fn utf8_damage(bytes: &[u8]) -> f64 {
 
 /// How much of a CSV is read to sniff its separator and encoding.
 const HEAD: u64 = 64 * 1024;
+
+/// Whether what `f` holds after `head` (its first bytes, already read) is UTF-8 too, read in
+/// chunks; a character cut at a chunk's end is carried into the next. One pass at the speed of
+/// the disk cache, for a file that is streamed afterwards.
+fn rest_is_utf8(head: &[u8], f: &mut File) -> std::io::Result<bool> {
+    let mut carry = match std::str::from_utf8(head) {
+        Ok(_) => Vec::new(),
+        Err(e) if e.error_len().is_none() => head[e.valid_up_to()..].to_vec(),
+        Err(_) => return Ok(false),
+    };
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(carry.is_empty());
+        }
+        carry.extend_from_slice(&chunk[..n]);
+        match std::str::from_utf8(&carry) {
+            Ok(_) => carry.clear(),
+            Err(e) if e.error_len().is_none() => {
+                carry.drain(..e.valid_up_to());
+            }
+            Err(_) => return Ok(false),
+        }
+    }
+}
 
 /// The encoding a CSV whose first bytes are `head` is written in, when it is not UTF-8: UTF-16
 /// by its byte-order mark, else `chardetng`'s guess among the legacy encodings. `whole`: `head`
@@ -145,8 +176,8 @@ fn legacy_encoding(head: &[u8], whole: bool) -> Option<&'static encoding_rs::Enc
 /// A CSV table held in memory (`file` names it in problems), decoded first when it is in
 /// another encoding than UTF-8 (see the module's documentation).
 pub fn csv_from_bytes(file: &str, bytes: Vec<u8>, separator: Option<u8>) -> Result<RawTable, Problem> {
-    let head = &bytes[..bytes.len().min(HEAD as usize)];
-    let (file, bytes) = match legacy_encoding(head, bytes.len() <= HEAD as usize) {
+    // Judged on every byte: a bad byte after the head tells as much as one in it.
+    let (file, bytes) = match legacy_encoding(&bytes, true) {
         Some(encoding) => match encoding.decode(&bytes) {
             (text, _, false) => (format!("{file} ({})", encoding.name()), text.into_owned().into_bytes()),
             _ => (file.to_string(), bytes),
@@ -464,6 +495,36 @@ mod tests {
         // A head cut inside a character is UTF-8 so far.
         let cut = &zh.as_bytes()[..zh.len() - 2];
         assert_eq!(legacy_encoding(cut, false), None);
+    }
+
+    #[test]
+    fn the_encoding_is_judged_on_the_whole_file_not_its_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        // A Western export whose first accented name comes after the sniffed head.
+        let mut text = String::from("name,n\n");
+        text.push_str(&"Smith,1\n".repeat(HEAD as usize / 8 + 10));
+        text.push_str("José,2\nZoë,3\n");
+        std::fs::write(&p, encoding_rs::WINDOWS_1252.encode(&text).0).unwrap();
+        let t = open(&p, None).unwrap();
+        assert_eq!(t.file, "t.csv (windows-1252)");
+        let rows: Vec<RawRow> = t.rows.map(Result::unwrap).collect();
+        assert_eq!(&rows[rows.len() - 2].fields[0], "José");
+        // UTF-8 over three read chunks, a character cut at both chunk ends (13-byte rows after a
+        // 7-byte header: the chunks start at bytes 5 and 1 of a row): streamed as UTF-8.
+        std::fs::write(&p, "name,n\n".to_string() + &"ëëëëë,1\n".repeat(200_000)).unwrap();
+        let mut t = open(&p, None).unwrap();
+        assert_eq!(t.file, "t.csv");
+        assert!(t.rows.all(|r| r.is_ok_and(|r| &r.fields[0] == "ëëëëë")));
+        // A UTF-8 file damaged after its head stays UTF-8: the damaged row is the error.
+        let mut bytes = ("name,n\n".to_string() + &"Zoë,1\n".repeat(20_000)).into_bytes();
+        bytes.extend(b"\xff,2\n");
+        std::fs::write(&p, bytes).unwrap();
+        let t = open(&p, None).unwrap();
+        assert_eq!(t.file, "t.csv");
+        let rows: Vec<_> = t.rows.collect();
+        assert!(rows[..20_000].iter().all(Result::is_ok));
+        assert!(rows[20_000].as_ref().unwrap_err().message.contains("UTF-8"));
     }
 
     #[test]
