@@ -1,4 +1,6 @@
-//! Writing contract tables as CSV, byte-for-byte deterministic for the same dataset.
+//! Writing contract tables as CSV, byte-for-byte deterministic for the same dataset, and
+//! writing any output file atomically: a temporary file beside it renamed into place, so a
+//! crash or a full disk never leaves a half-written file where a whole one was expected.
 
 use crate::domain::*;
 use crate::{Error, Result};
@@ -95,6 +97,34 @@ pub fn write_table<T>(dir: &Path, spec: &TableSpec, rows: &[T], to_fields: impl 
     write_csv(&dir.join(format!("{}.csv", spec.name)), &header, rows.iter().map(to_fields))
 }
 
+/// Replaces `path` with `bytes` atomically. On an error the temporary file is removed and the
+/// error names `path` (the temporary file is ours, not the user's).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_path(path);
+    if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+/// Writes a report's files into `dir` (created), each with [`write_file`], in the order given:
+/// the page that links the others comes last, so it never shows a chart still being written.
+pub fn write_files(dir: &Path, files: Vec<(String, Vec<u8>)>) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for (name, bytes) in files {
+        write_file(&dir.join(name), &bytes)?;
+    }
+    Ok(())
+}
+
+/// `path` with `.tmp` added to its file name (`out.csv` → `out.csv.tmp`).
+fn tmp_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
 /// Writes a CSV file atomically: a temporary file renamed into place, so a crash never leaves
 /// a half-written table; on an error the temporary file is removed.
 pub fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
@@ -105,7 +135,7 @@ pub fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<St
 /// a CSV without one in the machine's legacy encoding (GBK on a Chinese Windows), which garbles
 /// every Chinese name. leadcast's own readers skip the mark.
 pub fn write_csv_with(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>, bom: bool) -> Result<()> {
-    let tmp = path.with_extension("csv.tmp");
+    let tmp = tmp_path(path);
     let written = write_then_rename(path, &tmp, header, rows, bom);
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -159,4 +189,33 @@ pub fn money(x: f64) -> String {
     let s = format!("{x:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_replaced_whole_and_a_failed_write_leaves_nothing_behind() {
+        let d = tempfile::tempdir().unwrap();
+        let report = d.path().join("report");
+        write_files(&report, vec![("a.svg".into(), b"old".to_vec())]).unwrap();
+        write_files(&report, vec![("a.svg".into(), b"new".to_vec()), ("index.html".into(), b"<p>".to_vec())]).unwrap();
+        assert_eq!(std::fs::read(report.join("a.svg")).unwrap(), b"new");
+        // `index.html` cannot be written (a directory is in its place): the error names it, the
+        // files before it are whole, and no temporary file is left.
+        std::fs::remove_file(report.join("index.html")).unwrap();
+        std::fs::create_dir(report.join("index.html")).unwrap();
+        let e = write_files(&report, vec![("a.svg".into(), b"newer".to_vec()), ("index.html".into(), b"<p>".to_vec())])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("index.html: ") && !e.contains("index.html.tmp"), "{e}");
+        assert_eq!(std::fs::read(report.join("a.svg")).unwrap(), b"newer");
+        let mut left: Vec<String> = std::fs::read_dir(&report)
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.svg", "index.html"]);
+    }
 }

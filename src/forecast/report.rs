@@ -29,14 +29,9 @@ pub fn files(title: &str, bt: &Backtest) -> Result<Vec<(String, Vec<u8>)>> {
     ])
 }
 
-/// Writes the report into `dir` (created).
+/// Writes the report into `dir` (created), each file whole.
 pub fn write(dir: &Path, title: &str, bt: &Backtest) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for (name, bytes) in files(title, bt)? {
-        let p = dir.join(name);
-        std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))?;
-    }
-    Ok(())
+    crate::data::write::write_files(dir, files(title, bt)?)
 }
 
 /// Company bookings per period (line), and per backtest origin the blended P10–P90 band, the

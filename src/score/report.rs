@@ -56,13 +56,9 @@ pub fn files(title: &str, p: &[f64], y: &[bool], extra: &serde_json::Value) -> R
     ])
 }
 
-/// Writes a report into `dir` (created).
+/// Writes a report into `dir` (created), each file whole.
 pub fn write(dir: &Path, title: &str, p: &[f64], y: &[bool], extra: &serde_json::Value) -> Result<Metrics> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for (name, bytes) in files(title, p, y, extra)? {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
-    }
+    crate::data::write::write_files(dir, files(title, p, y, extra)?)?;
     Ok(Metrics::compute(p, y))
 }
 

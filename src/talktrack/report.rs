@@ -178,12 +178,7 @@ td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}th{{text-align:l
     Ok(out)
 }
 
-/// Writes the report into `dir` (created).
+/// Writes the report into `dir` (created), each file whole.
 pub fn write(dir: &std::path::Path, ev: &Evaluation) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for (name, bytes) in files(ev)? {
-        let p = dir.join(name);
-        std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))?;
-    }
-    Ok(())
+    crate::data::write::write_files(dir, files(ev)?)
 }
