@@ -62,6 +62,22 @@ pub struct AnalyticsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// With --format csv: start with a UTF-8 byte-order mark, so that Excel opens the saved
+    /// output as UTF-8 (without one, Excel on a Chinese Windows reads it as GBK).
+    #[arg(long)]
+    pub bom: bool,
+}
+
+/// The UTF-8 byte-order mark `--bom` starts a CSV with.
+pub const BOM: &str = "\u{feff}";
+
+/// `--bom` comes with `--format csv` only: a mark before a table or JSON would be a stray
+/// character, and silently dropping the flag would hide a typo in the command.
+pub fn check_bom(bom: bool, csv: bool) -> Result<()> {
+    if bom && !csv {
+        bail!("--bom is for --format csv (it marks a CSV as UTF-8 for Excel)");
+    }
+    Ok(())
 }
 
 /// One cell of an output table: kept typed so table and CSV can format it differently.
@@ -162,9 +178,13 @@ fn print_csv(out: impl Write, g: &Grid) -> Result<()> {
     Ok(())
 }
 
-fn emit(format: Format, json: &impl serde::Serialize, grids: &[Grid]) -> Result<()> {
+/// `bom`: start a CSV with a UTF-8 byte-order mark (checked to come with `--format csv`).
+fn emit(format: Format, bom: bool, json: &impl serde::Serialize, grids: &[Grid]) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    if bom {
+        out.write_all(BOM.as_bytes())?;
+    }
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, json).context("writing JSON")?;
@@ -312,6 +332,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
             if ok.is_empty() { "no --by".to_string() } else { format!("--by {}", ok.join(" or ")) }
         );
     }
+    check_bom(a.bom, a.format == Format::Csv)?;
     if a.report == Report::Funnel && sort.is_some() {
         bail!(
             "--sort does not apply to the funnel (its rows follow the stages); it sorts channels, teams, scorecard, tiers and collections"
@@ -347,7 +368,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
             let title =
                 window_line("funnel", &f.window) + &by.map_or(String::new(), |b| format!(", by {}", b.as_str()));
             let g = Grid { title, headers: headers.map(String::from).to_vec(), rows };
-            emit(a.format, &f, &[g])?;
+            emit(a.format, a.bom, &f, &[g])?;
         }
         Report::Channels => {
             let mut c = an.channels(period);
@@ -389,7 +410,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                 .collect();
             let g =
                 Grid { title: window_line("channels", &c.window), headers: headers.map(String::from).to_vec(), rows };
-            emit(a.format, &c, &[g])?;
+            emit(a.format, a.bom, &c, &[g])?;
         }
         Report::Teams => {
             let mut t = an.teams(period);
@@ -401,7 +422,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
             } else {
                 team_grid(title, &t.teams, &t.total)
             };
-            emit(a.format, &t, &[g])?;
+            emit(a.format, a.bom, &t, &[g])?;
         }
         Report::Scorecard => {
             let mut s = an.scorecard(period);
@@ -451,7 +472,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                 window_line("scorecard", &s.window),
                 s.previous_period
             );
-            emit(a.format, &s, &[Grid { title, headers, rows }])?;
+            emit(a.format, a.bom, &s, &[Grid { title, headers, rows }])?;
         }
         Report::Tiers => {
             let mut t = an.tiers(period);
@@ -535,13 +556,13 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                     .map(|s| vec![text(&s.segment), Cell::Int(s.accounts), Cell::Money(s.revenue)])
                     .collect(),
             };
-            emit(a.format, &t, &accounts_grid_first(a.format, accounts, classes, segments))?;
+            emit(a.format, a.bom, &t, &accounts_grid_first(a.format, accounts, classes, segments))?;
         }
         Report::Collections => {
             let mut c = an.collections(period);
             if !c.available {
                 match a.format {
-                    Format::Json => emit(a.format, &c, &[])?,
+                    Format::Json => emit(a.format, a.bom, &c, &[])?,
                     _ => println!("{}", c.message.as_deref().unwrap_or("no payments table")),
                 }
                 return Ok(ExitCode::SUCCESS);
@@ -552,7 +573,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                 Some(total) => collection_grid(title, &c.teams, total),
                 None => Grid { title, headers: vec![], rows: vec![] },
             };
-            emit(a.format, &c, &[g])?;
+            emit(a.format, a.bom, &c, &[g])?;
         }
     }
     Ok(ExitCode::SUCCESS)

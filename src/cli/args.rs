@@ -304,6 +304,10 @@ pub struct ForecastArgs {
     /// Only this group (a rep id, team, region or product of the --by level).
     #[arg(long)]
     pub key: Option<String>,
+    /// With --format csv: start with a UTF-8 byte-order mark, so that Excel opens the saved
+    /// output as UTF-8 (without one, Excel on a Chinese Windows reads it as GBK).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]
@@ -364,6 +368,10 @@ pub struct QuotaPlanArgs {
     /// table, json or csv.
     #[arg(long, default_value = "table")]
     pub format: String,
+    /// With --format csv: start with a UTF-8 byte-order mark, so that Excel opens the saved
+    /// output as UTF-8 (without one, Excel on a Chinese Windows reads it as GBK).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]

@@ -126,6 +126,7 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
     if !matches!(format, "table" | "json" | "csv") {
         bail!("--format must be table, json or csv, got {format:?}");
     }
+    super::analytics::check_bom(a.bom, format == "csv")?;
     let m = load(&a.models)?;
     // The error names the periods there are.
     let period = m.period(&a.period)?;
@@ -165,7 +166,8 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
         "csv" => {
             // By rep, the rep's name beside the key.
             let names = by == Level::Rep;
-            let mut out = String::from(if names { "period,key,name" } else { "period,key" });
+            let mut out = String::from(if a.bom { super::analytics::BOM } else { "" });
+            out.push_str(if names { "period,key,name" } else { "period,key" });
             out.push_str(",closed_to_date,p10,p50,p90,mean,pipeline");
             if quota_cols {
                 out.push_str(",quota,expected_attainment,p_attain,gap,coverage_needed");
@@ -257,6 +259,7 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
     if !matches!(a.format.as_str(), "table" | "json" | "csv") {
         bail!("--format must be table, json or csv, got {:?}", a.format);
     }
+    super::analytics::check_bom(a.bom, a.format == "csv")?;
     let m = load(&a.models)?;
     let limits = PlanLimits {
         region: forecast::Bound { floor: a.region_floor, cap: a.region_cap },
@@ -270,12 +273,14 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
     match a.format.as_str() {
         "json" => println!("{}", serde_json::to_string_pretty(&plan)?),
         "csv" => {
-            let mut out = String::from("level,key,parent,capacity,quota,p_attain\n");
+            let mut out = String::from(if a.bom { super::analytics::BOM } else { "" });
+            out.push_str("level,key,name,parent,capacity,quota,p_attain\n");
             for r in &plan.rows {
                 out.push_str(&format!(
-                    "{},{},{},{:.2},{:.2},{:.4}\n",
+                    "{},{},{},{},{:.2},{:.2},{:.4}\n",
                     r.level,
                     csv_field(&r.key),
+                    csv_field(r.name.as_deref().unwrap_or("")),
                     csv_field(r.parent.as_deref().unwrap_or("")),
                     r.capacity,
                     r.quota,

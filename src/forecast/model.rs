@@ -187,6 +187,9 @@ pub struct QuotaForecast {
 pub struct PlanRow {
     pub level: Level,
     pub key: String,
+    /// The rep's name, for rep rows (absent at other levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The region of a team, the team of a rep; `null` for regions.
     pub parent: Option<String>,
     /// Expected bookings of the unit in the period (the forecast's mean).
@@ -847,6 +850,7 @@ impl ForecastModel {
             rows.push(PlanRow {
                 level: Level::Region,
                 key: region.to_string(),
+                name: None,
                 parent: None,
                 capacity: round2(*rc),
                 quota: round2(*rq),
@@ -866,6 +870,7 @@ impl ForecastModel {
                 rows.push(PlanRow {
                     level: Level::Team,
                     key: team.to_string(),
+                    name: None,
                     parent: Some(region.to_string()),
                     capacity: round2(*tc),
                     quota: round2(*tq),
@@ -877,6 +882,7 @@ impl ForecastModel {
                     rows.push(PlanRow {
                         level: Level::Rep,
                         key: self.org[*r].rep_id.clone(),
+                        name: Some(self.org[*r].name.clone()).filter(|n| !n.is_empty()),
                         parent: Some(team.to_string()),
                         capacity: round2(mean(g)),
                         quota: round2(*q),

@@ -443,3 +443,64 @@ fn forecast_tables_line_up_with_long_and_chinese_names() {
     assert_eq!(row["name"], name.as_str());
     assert!(rows(&forecast_json(&w.models, "2026Q3", "team")).iter().all(|r| r.get("name").is_none()));
 }
+
+#[test]
+fn csv_outputs_name_reps_and_take_a_byte_order_mark_for_excel() {
+    let w = mid_quarter();
+    let m = w.models.to_str().unwrap();
+    let reps = w.data.join("reps.csv");
+    let (id, name) = (cell(&reps, 1, "rep_id"), cell(&reps, 1, "name"));
+    const BOM: &str = "\u{feff}";
+    let csv_rows = |stdout: &str| -> Vec<Vec<String>> {
+        let body = stdout.strip_prefix(BOM).expect("--bom starts the output with the mark");
+        csv::Reader::from_reader(body.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    };
+    let header = |stdout: &str| stdout.trim_start_matches(BOM).lines().next().unwrap_or("").to_string();
+
+    let r = leadcast(&["forecast", "--models", m, "--period", "2026Q3", "--by", "rep", "--format", "csv", "--bom"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(header(&r.stdout).starts_with("period,key,name,"), "{}", r.stdout);
+    assert!(csv_rows(&r.stdout).iter().any(|row| row[1] == id && row[2] == name), "{}", r.stdout);
+
+    // The quota plan names its reps too (and only them); without --bom there is no mark.
+    let plan = |bom: bool| {
+        let mut args =
+            vec!["quota-plan", "--models", m, "--period", "2026Q4", "--target", "9000000", "--format", "csv"];
+        if bom {
+            args.push("--bom");
+        }
+        leadcast(&args)
+    };
+    let (with, without) = (plan(true), plan(false));
+    assert_eq!(with.code, 0, "{}", with.stderr);
+    assert_eq!(with.stdout.strip_prefix(BOM), Some(without.stdout.as_str()));
+    assert_eq!(header(&without.stdout), "level,key,name,parent,capacity,quota,p_attain");
+    let lines = csv_rows(&with.stdout);
+    assert!(lines.iter().any(|row| row[0] == "rep" && row[1] == id && row[2] == name), "{}", with.stdout);
+    assert!(lines.iter().filter(|row| row[0] != "rep").all(|row| row[2].is_empty()), "{}", with.stdout);
+    let j = leadcast(&["quota-plan", "--models", m, "--period", "2026Q4", "--target", "9000000", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    let rep = rows(&v).into_iter().find(|r| r["key"] == id.as_str()).unwrap();
+    assert_eq!(rep["name"], name.as_str());
+    assert!(rows(&v).iter().filter(|r| r["level"] != "rep").all(|r| r.get("name").is_none()));
+
+    // Analytics CSV the same way.
+    let data = w.data.to_str().unwrap();
+    let r = leadcast(&["analytics", "scorecard", "--data", data, "--format", "csv", "--bom"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!csv_rows(&r.stdout).is_empty(), "{}", r.stdout);
+
+    // A mark is for CSV: with a table it is an error, not a stray character.
+    for args in [
+        vec!["forecast", "--models", m, "--period", "2026Q3", "--bom"],
+        vec!["quota-plan", "--models", m, "--period", "2026Q4", "--target", "9000000", "--bom"],
+        vec!["analytics", "scorecard", "--data", data, "--format", "json", "--bom"],
+    ] {
+        let r = leadcast(&args);
+        assert_ne!(r.code, 0, "{args:?}");
+        assert!(r.stderr.contains("--bom is for --format csv") && r.stdout.is_empty(), "{args:?}: {}", r.stderr);
+    }
+}
