@@ -1,6 +1,6 @@
 //! `leadcast analytics <report>`: load and check a data directory, run one analysis of
 //! `leadcast::analytics`, and print it as an aligned table, JSON (the same shape the HTTP API
-//! returns) or CSV (the report's main table, full-precision numbers).
+//! returns) or CSV (the report's main table, full-precision numbers, amounts to the cent).
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -104,7 +104,8 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
-            Cell::Money(x) => format!("{x}"),
+            // To the cent: sums of amounts carry binary noise (106272.76999999999).
+            Cell::Money(x) => format!("{}", (x * 100.0).round() / 100.0),
             Cell::Ratio(x) | Cell::Num(x) => x.map(|v| format!("{v}")).unwrap_or_default(),
         }
     }
@@ -226,12 +227,11 @@ fn funnel_rows(group: &str, stages: &[StageRow], rows: &mut Vec<Vec<Cell>>) {
     }
 }
 
-fn team_grid(title: String, rows: &[TeamRow], total: &TeamRow) -> Grid {
-    let headers = [
-        "key",
-        "name",
-        "team",
-        "reps",
+/// Teams or reps: by team the key is the team (no name, one team column); by rep the rep's
+/// ID, name and team, without the count of reps (always 1).
+fn team_grid(title: String, rows: &[TeamRow], total: &TeamRow, by_rep: bool) -> Grid {
+    let mut headers = if by_rep { vec!["rep", "name", "team"] } else { vec!["team", "reps"] };
+    headers.extend([
         "quota",
         "bookings",
         "attainment",
@@ -243,13 +243,14 @@ fn team_grid(title: String, rows: &[TeamRow], total: &TeamRow) -> Grid {
         "open_pipeline",
         "remaining_quota",
         "pipeline_coverage",
-    ];
+    ]);
     let row = |r: &TeamRow| {
-        vec![
-            text(&r.key),
-            text(r.name.as_deref().unwrap_or("")),
-            text(&r.team),
-            Cell::Int(r.reps),
+        let mut cells = if by_rep {
+            vec![text(&r.key), text(r.name.as_deref().unwrap_or("")), text(&r.team)]
+        } else {
+            vec![text(&r.key), Cell::Int(r.reps)]
+        };
+        cells.extend([
             r.quota.map_or(text(""), Cell::Money),
             Cell::Money(r.bookings),
             Cell::Ratio(r.attainment),
@@ -261,10 +262,15 @@ fn team_grid(title: String, rows: &[TeamRow], total: &TeamRow) -> Grid {
             Cell::Money(r.open_pipeline),
             r.remaining_quota.map_or(text(""), Cell::Money),
             Cell::Num(r.pipeline_coverage),
-        ]
+        ]);
+        cells
     };
     let mut out: Vec<Vec<Cell>> = rows.iter().map(row).collect();
-    out.push(row(total));
+    let mut last = row(total);
+    if by_rep {
+        last[2] = text(""); // the total is of every team
+    }
+    out.push(last);
     Grid { title, headers: headers.iter().map(|s| s.to_string()).collect(), rows: out }
 }
 
@@ -418,9 +424,9 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
             sorted(&mut t.reps, &sort)?;
             let title = format!("{}; pipeline at the start of {}", window_line("teams", &t.window), t.snapshot);
             let g = if by == Some(GroupBy::Rep) {
-                team_grid(title, &t.reps, &t.total)
+                team_grid(title, &t.reps, &t.total, true)
             } else {
-                team_grid(title, &t.teams, &t.total)
+                team_grid(title, &t.teams, &t.total, false)
             };
             emit(a.format, a.bom, &t, &[g])?;
         }
