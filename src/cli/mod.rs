@@ -23,12 +23,27 @@ use std::process::ExitCode;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        quiet_on_closed_pipe();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A closed stdout (`leadcast forecast … | head`) ends the process quietly, as it ends `cat`
+/// or `grep`: Rust ignores SIGPIPE, so a print to a pipe whose reader has gone panics instead.
+/// Not for `serve`, which must outlive a client that hangs up.
+fn quiet_on_closed_pipe() {
+    // SAFETY: restores a signal's default disposition before any thread is started; no
+    // handler is installed, so no Rust code runs in a signal context.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

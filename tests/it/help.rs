@@ -52,3 +52,28 @@ fn every_command_explains_its_options_and_shows_an_example() {
     // 17 today: the walk must have reached them (a broken parse of `Commands:` would not).
     assert!(leaves >= 15, "only {leaves} commands found");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `leadcast forecast … | head`: the reader goes away before the output is written. Like
+    // `cat` and `grep`, the command ends by SIGPIPE without a word; before, every print to the
+    // closed pipe panicked with a backtrace.
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let root = crate::util::repo();
+    let (models, data) = (root.join("models"), root.join("data/sample"));
+    let (models, data) = (models.to_str().unwrap(), data.to_str().unwrap());
+    for args in [
+        vec!["quota-plan", "--models", models, "--period", "2026Q4", "--target", "9000000"],
+        vec!["forecast", "--models", models, "--period", "2026Q4", "--by", "rep", "--format", "csv"],
+        vec!["analytics", "scorecard", "--data", data],
+        vec!["models", "list", "--models", models],
+    ] {
+        let mut child = crate::util::bin().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?}: {:?} {stderr}", out.status);
+    }
+}
