@@ -114,7 +114,7 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
-            Cell::Money(x) => thousands(*x),
+            Cell::Money(x) => super::text::thousands(*x),
             Cell::Ratio(x) => x.map_or("–".into(), |v| format!("{:.1}%", v * 100.0)),
             Cell::Num(x) => x.map_or("–".into(), |v| format!("{v:.1}")),
         }
@@ -123,19 +123,6 @@ impl Cell {
     fn right_aligned(&self) -> bool {
         !matches!(self, Cell::Text(_))
     }
-}
-
-fn thousands(x: f64) -> String {
-    let neg = x < 0.0;
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if neg { format!("-{out}") } else { out }
 }
 
 fn print_table(out: &mut impl Write, g: &Grid) -> std::io::Result<()> {

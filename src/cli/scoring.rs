@@ -3,6 +3,7 @@
 
 use super::args::{self, ModelKind, ModelsAction};
 use super::progress::Progress;
+use super::text;
 use anyhow::{Context, Result, bail};
 use leadcast::data;
 use leadcast::registry::Registry;
@@ -468,6 +469,67 @@ fn write_table(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<St
     written.with_context(|| format!("writing {}", path.display())).map(|_| ())
 }
 
+/// One line on a model version for `models list`, from its metadata: what each kind is judged
+/// by (held-out AUC and log loss; backtest WAPE; the hold-out policy value). A figure the
+/// metadata lacks is left out, never printed as NaN.
+fn version_summary(m: &serde_json::Value) -> String {
+    let num = |v: &serde_json::Value| v.as_f64().filter(|x| x.is_finite());
+    let count = |v: &serde_json::Value| v.as_u64().map(|n| text::thousands(n as f64));
+    let mut parts: Vec<String> = Vec::new();
+    match m["kind"].as_str() {
+        Some("forecast") => {
+            if let Some(d) = m["as_of"].as_str() {
+                parts.push(format!("as of {d}"));
+            }
+            if let Some(n) = count(&m["open_deals"]) {
+                parts.push(format!("{n} open deals"));
+            }
+            if let Some(w) = m["win_source"].as_str() {
+                parts.push(format!("win probabilities from the {w}"));
+            }
+            let wapes: Vec<String> = m["backtests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|bt| {
+                    let company = bt["levels"].as_array()?.iter().find(|l| l["level"] == "company")?;
+                    Some(format!("{:.1}% by {}", num(&company["wape"])? * 100.0, bt["grain"].as_str()?))
+                })
+                .collect();
+            if !wapes.is_empty() {
+                parts.push(format!("company backtest WAPE {}", wapes.join(", ")));
+            }
+        }
+        Some("talktrack") => {
+            let s = &m["summary"];
+            if let Some(n) = count(&s["touches"]) {
+                parts.push(format!("{n} touches"));
+            }
+            if let (Some(dr), Some(logged)) =
+                (num(&s["holdout"]["dr"]["value"]), num(&s["holdout"]["logging"]["value"]))
+            {
+                parts.push(format!(
+                    "hold-out advance rate of its picks {:.1}% (doubly robust) against {:.1}% as logged",
+                    dr * 100.0,
+                    logged * 100.0
+                ));
+            }
+        }
+        _ => {
+            if let Some(model) = m["model"].as_str() {
+                parts.push(match count(&m["rows"]) {
+                    Some(n) => format!("{model} on {n} rows"),
+                    None => model.to_string(),
+                });
+            }
+            if let (Some(auc), Some(ll)) = (num(&m["validation"]["auc"]), num(&m["validation"]["log_loss"])) {
+                parts.push(format!("held-out AUC {auc:.4}, log loss {ll:.4}"));
+            }
+        }
+    }
+    parts.join(", ")
+}
+
 pub fn models(a: args::ModelsArgs) -> Result<ExitCode> {
     match a.action {
         ModelsAction::List { models } => {
@@ -484,16 +546,8 @@ pub fn models(a: args::ModelsArgs) -> Result<ExitCode> {
                     let meta = std::fs::read(r.version_dir(kind, &v).join("metadata.json")).ok();
                     let info = meta
                         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                        .map(|m| {
-                            format!(
-                                "{} on {} rows, held-out AUC {:.4}, log loss {:.4}",
-                                m["model"].as_str().unwrap_or("?"),
-                                m["rows"],
-                                m["validation"]["auc"].as_f64().unwrap_or(f64::NAN),
-                                m["validation"]["log_loss"].as_f64().unwrap_or(f64::NAN)
-                            )
-                        })
-                        .unwrap_or_default();
+                        .map(|m| version_summary(&m))
+                        .unwrap_or_else(|| "(no readable metadata.json)".into());
                     println!(" {mark} {v}  {info}");
                 }
             }

@@ -18,6 +18,20 @@ pub fn column_width<'a>(min: usize, header: &str, values: impl IntoIterator<Item
     values.into_iter().map(width).fold(width(header).max(min), usize::max)
 }
 
+/// `x` rounded to a whole number with commas between thousands (`1,234,567`).
+pub fn thousands(x: f64) -> String {
+    let neg = x < 0.0;
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if neg { format!("-{out}") } else { out }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

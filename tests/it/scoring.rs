@@ -516,3 +516,28 @@ fn olist_leads_with_day_first_dates_are_scored_on_real_data() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!std::fs::read_to_string(&out).unwrap().contains("is not a date"));
 }
+
+#[test]
+fn models_list_summarises_every_kind_by_its_own_figures() {
+    // The shipped models: one line per version, each kind judged by what it is judged by — a
+    // forecast or talk-track model has no AUC (before, their lines read "? on null rows,
+    // held-out AUC NaN").
+    let models = crate::util::repo().join("models");
+    let r = leadcast(&["models", "list", "--models", models.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for bad in ["NaN", "null", "?"] {
+        assert!(!r.stdout.contains(bad), "{bad}: {}", r.stdout);
+    }
+    let line = |kind: &str| {
+        let mut lines = r.stdout.lines().skip_while(|l| *l != format!("{kind}:"));
+        lines.nth(1).unwrap_or_else(|| panic!("no {kind} version listed: {}", r.stdout)).to_string()
+    };
+    assert!(line("scoring").contains("held-out AUC 0."), "{}", r.stdout);
+    assert!(line("opportunity").contains("held-out AUC 0."), "{}", r.stdout);
+    assert!(
+        line("forecast").contains("company backtest WAPE") && line("forecast").contains("as of 20"),
+        "{}",
+        r.stdout
+    );
+    assert!(line("talktrack").contains("touches") && line("talktrack").contains("as logged"), "{}", r.stdout);
+}
