@@ -584,6 +584,23 @@ impl DecimalMark {
         plain_number(s)
     }
 
+    /// How a model reads a value of a column it was trained on with this mark: [`Self::parse`],
+    /// and in a column of plain points also a number no one could read another way — commas
+    /// between thousands with a decimal point after them (`$1,234.50`) or in more than one
+    /// place (`1,234,567`), as a spreadsheet formats a value the training export wrote
+    /// plainly. `1,234` alone stays unread there (a thousand, or one point two three four?).
+    /// Not used to choose the mark, which [`Self::choose`] does with `parse`.
+    pub fn read(self, s: &str) -> Option<f64> {
+        self.parse(s).or_else(|| {
+            if self != DecimalMark::Point {
+                return None;
+            }
+            let b = bare(s.trim());
+            let t = b.as_ref();
+            if t.contains('.') || t.matches(',').count() > 1 { thousands_comma(t) } else { None }
+        })
+    }
+
     /// How the schema describes it (empty for a point).
     pub fn describe(self) -> &'static str {
         match self {

@@ -121,7 +121,7 @@ fn number(v: &str, decimal: DecimalMark) -> Option<f64> {
         let n = digits.iter().fold(0i64, |n, &d| n * 10 + (d - b'0') as i64);
         return Some(if neg { -(n as f64) } else { n as f64 });
     }
-    if is_missing(v) { None } else { decimal.parse(t) }
+    if is_missing(v) { None } else { decimal.read(t) }
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -662,8 +662,15 @@ mod tests {
         for v in ["1,2,3", "1,", ",5", "12.34,5", "1.2345,6", "abc", "NA", ""] {
             assert_eq!(comma(v), None, "{v:?}");
         }
-        // A column of points never reads a comma.
+        // A column of points never reads a decimal comma, nor a comma that could be one; a
+        // number whose commas can only be thousands reads (a spreadsheet's `$1,234.50`).
         assert_eq!(number("1,5", DecimalMark::Point), None);
+        assert_eq!(number("1,234", DecimalMark::Point), None);
+        assert_eq!(number("$1,234.50", DecimalMark::Point), Some(1234.5));
+        assert_eq!(number("-1,234,567", DecimalMark::Point), Some(-1_234_567.0));
+        for v in ["1,23.5", "1,2345.6", "12,34,567", "1,234,5", "1.234,5"] {
+            assert_eq!(number(v, DecimalMark::Point), None, "{v:?}");
+        }
         // Commas between thousands; currency symbols and percent signs aside, in every reading.
         let us = |v: &str| number(v, DecimalMark::ThousandsComma);
         assert_eq!(us("1,234"), Some(1234.0));

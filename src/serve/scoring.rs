@@ -70,7 +70,7 @@ fn cell(v: Option<&Value>, expect: Expect, path: impl Fn() -> String) -> Result<
         (Some(Value::Bool(b)), Expect::Flag | Expect::Text) => Ok(if *b { "1".into() } else { "0".into() }),
         (Some(Value::String(s)), Expect::Text | Expect::Flag) => Ok(s.clone()),
         (Some(Value::String(s)), Expect::Number(decimal)) => {
-            if is_missing(s) || decimal.parse(s).is_some() {
+            if is_missing(s) || decimal.read(s).is_some() {
                 Ok(s.clone())
             } else {
                 match decimal {

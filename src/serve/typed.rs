@@ -43,7 +43,7 @@ impl Cell<'_> {
             (Cell::Number(_), Expect::Number(_) | Expect::Text | Expect::Flag) => true,
             (Cell::Flag(_), Expect::Flag | Expect::Text) => true,
             (Cell::Text(_), Expect::Text | Expect::Flag) => true,
-            (Cell::Text(s), Expect::Number(decimal)) => is_missing(s) || decimal.parse(s).is_some(),
+            (Cell::Text(s), Expect::Number(decimal)) => is_missing(s) || decimal.read(s).is_some(),
             (Cell::Text(s), Expect::Date(order)) => is_missing(s) || order.parse(s).is_some(),
             _ => false,
         }

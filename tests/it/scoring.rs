@@ -249,6 +249,13 @@ fn numbers_with_decimal_commas_read_as_the_numbers_they_are() {
     }
     assert_eq!(outs[0], outs[1]);
     assert_eq!(outs[0], outs[2]);
+    // A model trained on the plain numbers scores the spreadsheet's `$2,143.00` as 2143 (its
+    // commas can only be thousands): the same scores, no warning.
+    let out = root.path().join("out-plain-model-us.csv");
+    let r = score(&root.path().join("m-bank.csv"), &us, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("not a number"), "{}", r.stderr);
+    assert_eq!(read_csv(&out), outs[0]);
 }
 
 #[test]
