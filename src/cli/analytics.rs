@@ -4,10 +4,12 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use leadcast::analytics::segment_zh;
 use leadcast::analytics::{
     Analytics, CollectionRow, FunnelGroup, GroupBy, SortSpec, Sortable, StageRow, TeamRow, sort_rows,
 };
 use leadcast::data;
+use leadcast::domain::zh;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +64,10 @@ pub struct AnalyticsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// zh or en: the language of a table's titles, column names, channels, segments and totals
+    /// (JSON and CSV keep the API's keys).
+    #[arg(long, default_value = "en")]
+    pub lang: String,
     /// With --format csv: start with a UTF-8 byte-order mark, so that Excel opens the saved
     /// output as UTF-8 (without one, Excel on a Chinese Windows reads it as GBK).
     #[arg(long)]
@@ -167,7 +173,12 @@ fn print_csv(out: impl Write, g: &Grid) -> Result<()> {
 }
 
 /// `bom`: start a CSV with a UTF-8 byte-order mark (checked to come with `--format csv`).
-fn emit(format: Format, bom: bool, json: &impl serde::Serialize, grids: &[Grid]) -> Result<()> {
+/// `zh`: the report whose tables are shown in Chinese (checked to come with a table).
+fn emit(format: Format, bom: bool, zh: Option<Report>, json: &impl serde::Serialize, grids: Vec<Grid>) -> Result<()> {
+    let grids: Vec<Grid> = match zh {
+        Some(report) => grids.into_iter().map(|g| grid_zh(report, g)).collect(),
+        None => grids,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if bom {
@@ -326,6 +337,14 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
         );
     }
     check_bom(a.bom, a.format == Format::Csv)?;
+    let zh = match a.lang.trim().to_ascii_lowercase().as_str() {
+        "zh" | "cn" | "zh-cn" | "中文" => true,
+        "en" => false,
+        other => bail!("--lang must be zh or en, got {other:?}"),
+    };
+    if zh && a.format != Format::Table {
+        bail!("--lang zh is for tables (--format table); JSON and CSV keep the API's keys");
+    }
     if a.report == Report::Funnel && sort.is_some() {
         bail!(
             "--sort does not apply to the funnel (its rows follow the stages); it sorts channels, teams, scorecard, tiers and collections"
@@ -358,10 +377,15 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
             for FunnelGroup { key, stages } in &f.groups {
                 funnel_rows(key, stages, &mut rows);
             }
-            let title =
-                window_line("funnel", &f.window) + &by.map_or(String::new(), |b| format!(", by {}", b.as_str()));
+            let by_words = |b: GroupBy| match (zh, b) {
+                (false, b) => format!(", by {}", b.as_str()),
+                (true, GroupBy::Source) => "，按渠道".into(),
+                (true, GroupBy::Team) => "，按团队".into(),
+                (true, GroupBy::Rep) => "，按销售".into(),
+            };
+            let title = window_title(zh, a.report, &f.window) + &by.map_or(String::new(), by_words);
             let g = Grid { title, headers: headers.map(String::from).to_vec(), rows };
-            emit(a.format, a.bom, &f, &[g])?;
+            emit(a.format, a.bom, zh.then_some(a.report), &f, vec![g])?;
         }
         Report::Channels => {
             let mut c = an.channels(period);
@@ -401,21 +425,28 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                     ]
                 })
                 .collect();
-            let g =
-                Grid { title: window_line("channels", &c.window), headers: headers.map(String::from).to_vec(), rows };
-            emit(a.format, a.bom, &c, &[g])?;
+            let g = Grid {
+                title: window_title(zh, a.report, &c.window),
+                headers: headers.map(String::from).to_vec(),
+                rows,
+            };
+            emit(a.format, a.bom, zh.then_some(a.report), &c, vec![g])?;
         }
         Report::Teams => {
             let mut t = an.teams(period);
             sorted(&mut t.teams, &sort)?;
             sorted(&mut t.reps, &sort)?;
-            let title = format!("{}; pipeline at the start of {}", window_line("teams", &t.window), t.snapshot);
+            let title = if zh {
+                format!("{}；在途商机取 {} 开始时的快照", window_title(zh, a.report, &t.window), t.snapshot)
+            } else {
+                format!("{}; pipeline at the start of {}", window_line("teams", &t.window), t.snapshot)
+            };
             let g = if by == Some(GroupBy::Rep) {
                 team_grid(title, &t.reps, &t.total, true)
             } else {
                 team_grid(title, &t.teams, &t.total, false)
             };
-            emit(a.format, a.bom, &t, &[g])?;
+            emit(a.format, a.bom, zh.then_some(a.report), &t, vec![g])?;
         }
         Report::Scorecard => {
             let mut s = an.scorecard(period);
@@ -460,12 +491,16 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                     v
                 })
                 .collect();
-            let title = format!(
-                "{}; each figure with the team median in brackets; previous period {}",
-                window_line("scorecard", &s.window),
-                s.previous_period
-            );
-            emit(a.format, a.bom, &s, &[Grid { title, headers, rows }])?;
+            let title = if zh {
+                format!("{}；括号内为团队中位数；上期 {}", window_title(zh, a.report, &s.window), s.previous_period)
+            } else {
+                format!(
+                    "{}; each figure with the team median in brackets; previous period {}",
+                    window_line("scorecard", &s.window),
+                    s.previous_period
+                )
+            };
+            emit(a.format, a.bom, zh.then_some(a.report), &s, vec![Grid { title, headers, rows }])?;
         }
         Report::Tiers => {
             let mut t = an.tiers(period);
@@ -511,18 +546,27 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                 })
                 .collect();
             let more = t.accounts.len().saturating_sub(limit);
-            let accounts_title = if more > 0 {
-                format!("accounts (first 20 of {}; --format csv for all)", t.accounts.len())
-            } else {
-                "accounts".to_string()
+            let accounts_title = match (more > 0, zh) {
+                (true, false) => format!("accounts (first 20 of {}; --format csv for all)", t.accounts.len()),
+                (true, true) => format!("客户（前 20 个，共 {} 个；--format csv 输出全部）", t.accounts.len()),
+                (false, false) => "accounts".to_string(),
+                (false, true) => "客户".to_string(),
             };
             let accounts = Grid { title: accounts_title, headers: headers.map(String::from).to_vec(), rows };
             let classes = Grid {
-                title: format!(
-                    "{}; revenue to {} (A: top accounts making 80% of revenue, B: the next 15%, C: the rest)",
-                    window_line("tiers", &t.window),
-                    t.reference
-                ),
+                title: if zh {
+                    format!(
+                        "{}；收入截至 {}（A：贡献 80% 收入的头部客户，B：其后 15%，C：其余）",
+                        window_title(zh, a.report, &t.window),
+                        t.reference
+                    )
+                } else {
+                    format!(
+                        "{}; revenue to {} (A: top accounts making 80% of revenue, B: the next 15%, C: the rest)",
+                        window_line("tiers", &t.window),
+                        t.reference
+                    )
+                },
                 headers: ["class", "accounts", "share_of_accounts", "revenue", "share_of_revenue"]
                     .map(String::from)
                     .to_vec(),
@@ -541,7 +585,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                     .collect(),
             };
             let segments = Grid {
-                title: "RFM segments".into(),
+                title: if zh { "RFM 分群".into() } else { "RFM segments".into() },
                 headers: ["segment", "accounts", "revenue"].map(String::from).to_vec(),
                 rows: t
                     .segments
@@ -549,24 +593,35 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
                     .map(|s| vec![text(&s.segment), Cell::Int(s.accounts), Cell::Money(s.revenue)])
                     .collect(),
             };
-            emit(a.format, a.bom, &t, &accounts_grid_first(a.format, accounts, classes, segments))?;
+            emit(
+                a.format,
+                a.bom,
+                zh.then_some(a.report),
+                &t,
+                accounts_grid_first(a.format, accounts, classes, segments),
+            )?;
         }
         Report::Collections => {
             let mut c = an.collections(period);
             if !c.available {
                 match a.format {
-                    Format::Json => emit(a.format, a.bom, &c, &[])?,
+                    Format::Json => emit(a.format, a.bom, None, &c, vec![])?,
+                    _ if zh => println!("没有回款数据（数据目录中无 payments 表）"),
                     _ => println!("{}", c.message.as_deref().unwrap_or("no payments table")),
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             sorted(&mut c.teams, &sort)?;
-            let title = format!("{}; ageing as of {}", window_line("collections", &c.window), c.window.as_of);
+            let title = if zh {
+                format!("{}；账龄截至 {}", window_title(zh, a.report, &c.window), c.window.as_of)
+            } else {
+                format!("{}; ageing as of {}", window_line("collections", &c.window), c.window.as_of)
+            };
             let g = match &c.total {
                 Some(total) => collection_grid(title, &c.teams, total),
                 None => Grid { title, headers: vec![], rows: vec![] },
             };
-            emit(a.format, a.bom, &c, &[g])?;
+            emit(a.format, a.bom, zh.then_some(a.report), &c, vec![g])?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -575,6 +630,129 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
 /// CSV prints the first grid only: the accounts; a table shows the summaries first.
 fn accounts_grid_first(format: Format, accounts: Grid, classes: Grid, segments: Grid) -> Vec<Grid> {
     if format == Format::Table { vec![classes, segments, accounts] } else { vec![accounts, classes, segments] }
+}
+
+/// A table's column name in Chinese (the English key when there is none: `r`, `f`, `m`, the
+/// ageing buckets). `report` tells the two meanings of `lost` apart.
+fn header_zh(report: Report, h: &str) -> &str {
+    match h {
+        "lost" if report == Report::Funnel => "流失",
+        "group" => "分组",
+        "阶段" => "阶段",
+        "entered" => "进入",
+        "advanced" => "推进",
+        "lost" => "输单",
+        "conversion" => "转化率",
+        "median_days" => "停留天数中位数",
+        "left" => "离开",
+        "source" => "渠道",
+        "leads" => "线索数",
+        "converted" => "转化数",
+        "opportunities" => "商机数",
+        "won_deals" => "赢单数",
+        "lost_deals" => "输单数",
+        "win_rate" => "赢率",
+        "won_revenue" => "赢单金额",
+        "revenue_per_lead" => "单线索收入",
+        "average_deal" => "平均单额",
+        "median_days_to_close" => "成交天数中位数",
+        "team" => "团队",
+        "reps" => "人数",
+        "rep" => "销售",
+        "name" => "姓名",
+        "quota" => "目标",
+        "bookings" => "业绩",
+        "attainment" => "达成率",
+        "won" => "赢单",
+        "median_cycle_days" => "成交周期中位数",
+        "open_deals" => "在途商机",
+        "open_pipeline" => "在途金额",
+        "remaining_quota" => "剩余目标",
+        "pipeline_coverage" => "管道覆盖率",
+        "completion" => "完成率",
+        "new_customers" => "新客户",
+        "visits" => "拜访",
+        "calls" => "电话",
+        "orders" => "订单",
+        "orders_per_week" => "周均订单",
+        "previous_bookings" => "上期业绩",
+        "growth" => "增长率",
+        "customers_lost" => "流失客户",
+        "account" => "客户",
+        "revenue" => "收入",
+        "share" => "占比",
+        "cumulative_share" => "累计占比",
+        "class" => "等级",
+        "frequency" => "成交次数",
+        "last_purchase" => "最近成交",
+        "recency_days" => "距今天数",
+        "segment" => "分群",
+        "paid" => "已回款",
+        "outstanding" => "未回款",
+        "accounts" => "客户数",
+        "share_of_accounts" => "客户占比",
+        "share_of_revenue" => "收入占比",
+        "open_invoices" => "未结发票",
+        "receivables" => "应收账款",
+        "current" => "未到期",
+        "overdue" => "逾期",
+        "overdue_share" => "逾期占比",
+        "invoiced" => "开票额",
+        "receivables_at_end" => "期末应收",
+        "dso" => "DSO",
+        "due" => "到期应收",
+        "collected_of_due" => "到期已收",
+        "collection_rate" => "回款率",
+        "cash_collected" => "回款额",
+        other => other,
+    }
+}
+
+/// A grid for a Chinese table: column names in Chinese, the English stage column dropped (the
+/// funnel has the Chinese one beside it), and the words the data does not write — totals,
+/// `all`, the simulator's channels, RFM segments — in Chinese. Names the data writes (reps,
+/// teams, accounts, channels of its own) are shown as they are.
+fn grid_zh(report: Report, mut g: Grid) -> Grid {
+    if let Some(i) = g.headers.iter().position(|h| h == "stage") {
+        g.headers.remove(i);
+        g.rows.iter_mut().for_each(|r| {
+            r.remove(i);
+        });
+    }
+    for (i, h) in g.headers.iter().enumerate() {
+        for r in &mut g.rows {
+            if let Cell::Text(v) = &mut r[i] {
+                let zh = match (i, h.as_str(), v.as_str()) {
+                    (0, _, "total") => "合计",
+                    (_, "group", "all") => "全部",
+                    (_, "group" | "source", "(no lead)") => "（无线索）",
+                    (_, "group" | "source", x) => zh::source(x),
+                    (_, "segment", x) => segment_zh(x),
+                    _ => continue,
+                };
+                *v = zh.to_string();
+            }
+        }
+    }
+    g.headers = g.headers.iter().map(|h| header_zh(report, h).to_string()).collect();
+    g
+}
+
+/// A report's title line in the table's language.
+fn window_title(zh: bool, report: Report, w: &leadcast::analytics::Window) -> String {
+    if !zh {
+        return window_line(report_name(report), w);
+    }
+    let name = match report {
+        Report::Funnel => "销售漏斗",
+        Report::Channels => "渠道引流效能",
+        Report::Teams => "团队效能对比",
+        Report::Scorecard => "绩效考核表",
+        Report::Tiers => "客户分级",
+        Report::Collections => "回款管理",
+    };
+    let partial = if w.partial { "，截至目前" } else { "" };
+    format!("{name} — {}（{} 至 {}{partial}；数据截至 {}）", w.period, w.start, w.end, w.as_of)
 }
 
 fn report_name(r: Report) -> &'static str {

@@ -271,3 +271,65 @@ fn csv_and_table_show_the_same_rows_as_json() {
     let total = rows.last().unwrap();
     assert_eq!((&total[0], &total[2]), ("total", ""));
 }
+
+#[test]
+fn tables_in_chinese_for_a_sales_director() {
+    let s = sample();
+    let d = s.to_str().unwrap();
+    let zh = |args: &[&str]| {
+        let mut all = vec!["analytics"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data", d, "--lang", "zh"]);
+        let r = leadcast(&all);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r.stdout
+    };
+    let latin = |line: &str| line.chars().filter(|c| c.is_ascii_alphabetic()).collect::<String>();
+    for (report, title) in [
+        ("funnel", "销售漏斗 — "),
+        ("channels", "渠道引流效能 — "),
+        ("teams", "团队效能对比 — "),
+        ("scorecard", "绩效考核表 — "),
+        ("tiers", "客户分级 — "),
+        ("collections", "回款管理 — "),
+    ] {
+        let out = zh(&[report]);
+        assert!(out.starts_with(title), "{report}: {out}");
+        // Column names in Chinese (RFM's R, F, M and DSO are what Chinese reports write too).
+        for header in out.lines().skip(1).filter(|l| l.contains("  ") && !l.starts_with(char::is_numeric)).take(1) {
+            let left = latin(header).replace("DSO", "");
+            assert!(left.is_empty(), "{report}: Latin letters {left:?} in {header:?}");
+        }
+        // Lined up: every line of a table as wide as its header, in terminal columns.
+        let table: Vec<&str> = out.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+        let widths: Vec<usize> = table.iter().map(|l| unicode_width::UnicodeWidthStr::width(l.trim_end())).collect();
+        assert!(widths.iter().all(|&w| w <= widths[0]) && table.len() > 2, "{report}: ragged\n{out}");
+    }
+    // The words the data does not write are Chinese; names the data writes stay as written.
+    let channels = zh(&["channels"]);
+    assert!(channels.contains("转介绍") && channels.contains("合计") && !channels.contains("referral"), "{channels}");
+    let funnel = zh(&["funnel", "--by", "source"]);
+    assert!(funnel.lines().any(|l| l.starts_with("全部 ") && l.contains("线索获取")), "{funnel}");
+    assert!(funnel.lines().any(|l| l.starts_with("转介绍 ") && l.contains("需求挖掘")), "{funnel}");
+    assert!(funnel.contains("，按渠道") && !funnel.contains("discovery"), "{funnel}");
+    let tiers = zh(&["tiers"]);
+    assert!(tiers.contains("重要价值客户") && !tiers.contains("champions"), "{tiers}");
+    let teams = zh(&["teams", "--by", "rep"]);
+    let reps = s.join("reps.csv");
+    let (id, name, team) = (cell(&reps, 1, "rep_id"), cell(&reps, 1, "name"), cell(&reps, 1, "team"));
+    assert!(teams.lines().any(|l| l.starts_with(&id) && l.contains(&name) && l.contains(&team)), "{teams}");
+    // English stays the default, and machines keep the API's keys.
+    let en = leadcast(&["analytics", "channels", "--data", d]);
+    assert!(en.stdout.starts_with("channels — ") && en.stdout.contains("referral"), "{}", en.stdout);
+    for (args, message) in [
+        (vec!["--format", "csv", "--lang", "zh"], "--lang zh is for tables"),
+        (vec!["--format", "json", "--lang", "zh"], "--lang zh is for tables"),
+        (vec!["--lang", "fr"], "--lang must be zh or en"),
+    ] {
+        let mut all = vec!["analytics", "channels", "--data", d];
+        all.extend_from_slice(&args);
+        let r = leadcast(&all);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(r.stderr.contains(message), "{args:?}: {}", r.stderr);
+    }
+}
