@@ -41,6 +41,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::json;
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -328,8 +329,25 @@ fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEADCAST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| LogSink).with_ansi(ansi);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// stderr for the logs, whose write never fails: when stderr is a closed pipe, tracing-subscriber
+/// reports the failed write with `eprintln!`, which panics on the same closed stderr and takes
+/// the server down. A log line that cannot be written is lost; the server goes on.
+struct LogSink;
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C; in-flight requests finish first.
@@ -407,16 +425,19 @@ pub async fn run(cfg: Config) -> Result<()> {
             tracing::warn!("authentication is OFF (--no-auth): anyone who can reach the port can use every endpoint")
         }
         (Some(_), Some(k), Some(f)) => {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n  leadcast made an admin API key (shown once; saved in {}):\n\n      {k}\n\n  send it as `Authorization: Bearer <key>`\n",
                 f.display()
-            )
+            );
         }
         (Some(_), None, Some(f)) => tracing::info!(file = %f.display(), "using the saved admin key"),
         _ => {}
     }
     tracing::info!(addr = %local, db = st.store.backend(), models = %cfg.models.display(), "leadcast serving; docs at /docs");
-    println!("listening on http://{local}");
+    // Written, not printed: a closed stdout or stderr (`leadcast serve | head -1`, a supervisor
+    // that drops the pipe) must not stop the server, as `println!` would by panicking.
+    let _ = writeln!(std::io::stdout(), "listening on http://{local}");
     axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app(st)))
         .with_graceful_shutdown(shutdown_signal())
         .await

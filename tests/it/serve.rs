@@ -770,3 +770,44 @@ fn the_api_keeps_to_its_openapi_document() {
     assert!(selected.is_some() && selected == tested, "selected {selected:?}, tested {tested:?}:\n{stdout}");
     assert!(!s.stderr.lock().unwrap().contains("panicked"), "{}", s.stderr.lock().unwrap());
 }
+
+#[test]
+fn a_closed_stdout_or_stderr_does_not_stop_the_server() {
+    // `leadcast serve | head -1`, or a supervisor that drops the pipes: the startup lines
+    // cannot be written, and the server goes on serving (before, it panicked at
+    // "listening on").
+    let dir = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leadcast"))
+        .args(["serve", "--addr", &addr.to_string()])
+        .arg("--models")
+        .arg(repo().join("models"))
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .env_remove("LEADCAST_API_KEYS") // a new admin key is printed to stderr, too
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let url = format!("http://{addr}/healthz");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            panic!("serve stopped: {exit:?}");
+        }
+        match super::server::agent().get(&url).call() {
+            Ok(r) => break r.status().as_u16(),
+            Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Err(e) => panic!("serve did not answer: {e}"),
+        }
+    };
+    assert_eq!(status, 200);
+    // Still up after the lines it could not write.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "serve stopped after starting");
+    assert_eq!(super::server::agent().get(&url).call().unwrap().status().as_u16(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}
