@@ -51,7 +51,7 @@ pub enum Command {
     /// Revenue forecast for a period.
     #[command(after_help = "Example:\n  leadcast forecast --models models --period 2026Q4 --by team")]
     Forecast(ForecastArgs),
-    /// Forecast any series given as series,t,value.
+    /// Forecast any series given as series,t,value (or a wide table: t, then one column per series).
     #[command(
         name = "forecast-series",
         after_help = "Example:\n  leadcast forecast-series --input series.csv --horizon 8 --season 4 --output fc.csv"
@@ -312,7 +312,8 @@ pub struct ForecastArgs {
 
 #[derive(Debug, Args)]
 pub struct ForecastSeriesArgs {
-    /// Long CSV (any of , ; tab |) or Parquet with columns series,t,value (t: an integer, a date or a period).
+    /// Long CSV (any of , ; tab |) or Parquet with columns series,t,value (t: an integer, a date or a
+    /// period); without `series` and `value` columns, a wide table: t first, one column per series.
     #[arg(long)]
     pub input: PathBuf,
     /// Steps to forecast.

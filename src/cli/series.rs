@@ -1,5 +1,6 @@
-//! `forecast-series`: forecasts every series of a long CSV (`series,t,value`) with
-//! `leadcast::forecast::ts` and writes `series,step,p10,p50,p90`.
+//! `forecast-series`: forecasts every series of a long CSV (`series,t,value`) or of a wide one
+//! (no `series` and `value` columns: t first, one column per series, as spreadsheets keep them)
+//! with `leadcast::forecast::ts` and writes `series,step,p10,p50,p90`.
 //!
 //! Input rules (README "Forecasting any series"): a CSV (separator sniffed) or Parquet file;
 //! `t` is an integer index, an ISO date (`2026-07-01`), a date written day-month-year or
@@ -41,6 +42,18 @@ fn parse_time(s: &str) -> Option<Time> {
     s.parse::<Period>().ok().map(|p| Time::Date(p.start()))
 }
 
+/// One value as read, before its time and number are parsed.
+struct Cell {
+    series: String,
+    row: usize,
+    line: usize,
+    t: Option<Time>,
+    raw_t: String,
+    raw_v: String,
+    /// The value's column: `value`, or in a wide table the series' own.
+    column: String,
+}
+
 struct Row {
     line: usize,
     t: Time,
@@ -55,37 +68,90 @@ struct Row {
 fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
     let t = raw::open(path, None).map_err(|p| anyhow!(p.located()))?;
     let file = t.file.clone();
-    let col = |name: &str| -> Result<usize> {
-        t.headers.iter().position(|h| h.eq_ignore_ascii_case(name)).with_context(|| {
-            format!("{file}: no column `{name}` (the header is {:?}; expected series,t,value)", t.headers)
-        })
-    };
-    let (cs, ct, cv) = (col("series")?, col("t")?, col("value")?);
-    // (series, row, line, t if read, raw t, raw value)
-    let mut read: Vec<(String, usize, usize, Option<Time>, String, String)> = Vec::new();
-    for rec in t.rows {
-        let rec = rec.map_err(|p| anyhow!(p.located()))?;
-        let (row, line) = (rec.row, rec.line.map_or(rec.row + 1, |l| l as usize));
-        let at = |c: &str| format!("{file}, row {row} (line {line}), column {c}");
-        let field = |c: usize| rec.fields.get(c).unwrap_or("").trim();
-        let series = field(cs);
-        if series.is_empty() {
-            bail!("{}: the series name is empty", at("series"));
+    let has = |name: &str| t.headers.iter().any(|h| h.eq_ignore_ascii_case(name));
+    let mut read: Vec<Cell> = Vec::new();
+    // Wide tables: the cells left empty, as (series, row, line, raw t).
+    let mut empty: Vec<(String, usize, usize, String)> = Vec::new();
+    let t_col;
+    if !has("series") && !has("value") && t.headers.len() >= 2 {
+        // A wide table, as spreadsheets keep series: the first column is t, every other column
+        // a series named by its header. An empty cell is no value: before a series' first or
+        // after its last value it shortens the series; inside it, it is a gap (an error below).
+        t_col = t.headers[0].clone();
+        eprintln!(
+            "note: {file}: no series,t,value columns: read as a wide table, t from column `{t_col}` and one series per other column ({})",
+            t.headers[1..].join(", ")
+        );
+        let names = t.headers.clone();
+        for rec in t.rows {
+            let rec = rec.map_err(|p| anyhow!(p.located()))?;
+            let (row, line) = (rec.row, rec.line.map_or(rec.row + 1, |l| l as usize));
+            let field = |c: usize| rec.fields.get(c).unwrap_or("").trim();
+            let raw_t = field(0);
+            let (values, blanks): (Vec<_>, Vec<_>) =
+                (1..names.len()).map(|c| (c, field(c))).partition(|v| !v.1.is_empty());
+            if raw_t.is_empty() {
+                if values.is_empty() {
+                    continue; // a blank row, as spreadsheets leave below a table
+                }
+                bail!("{file}, row {row} (line {line}), column {t_col}: missing t");
+            }
+            for (c, raw_v) in values {
+                read.push(Cell {
+                    series: names[c].clone(),
+                    row,
+                    line,
+                    t: parse_time(raw_t),
+                    raw_t: raw_t.to_string(),
+                    raw_v: raw_v.to_string(),
+                    column: names[c].clone(),
+                });
+            }
+            empty.extend(blanks.into_iter().map(|(c, _)| (names[c].clone(), row, line, raw_t.to_string())));
         }
-        let raw_t = field(ct);
-        if raw_t.is_empty() {
-            bail!("{}: missing t (series {series})", at("t"));
+    } else {
+        let col = |name: &str| -> Result<usize> {
+            t.headers.iter().position(|h| h.eq_ignore_ascii_case(name)).with_context(|| {
+                format!(
+                    "{file}: no column `{name}` (the header is {:?}; expected series,t,value, or a wide table: t first, one column per series)",
+                    t.headers
+                )
+            })
+        };
+        let (cs, ct, cv) = (col("series")?, col("t")?, col("value")?);
+        t_col = "t".to_string();
+        for rec in t.rows {
+            let rec = rec.map_err(|p| anyhow!(p.located()))?;
+            let (row, line) = (rec.row, rec.line.map_or(rec.row + 1, |l| l as usize));
+            let at = |c: &str| format!("{file}, row {row} (line {line}), column {c}");
+            let field = |c: usize| rec.fields.get(c).unwrap_or("").trim();
+            let series = field(cs);
+            if series.is_empty() {
+                bail!("{}: the series name is empty", at("series"));
+            }
+            let raw_t = field(ct);
+            if raw_t.is_empty() {
+                bail!("{}: missing t (series {series})", at("t"));
+            }
+            let raw_v = field(cv);
+            if raw_v.is_empty() {
+                bail!("{}: missing value (series {series}, t {raw_t})", at("value"));
+            }
+            read.push(Cell {
+                series: series.to_string(),
+                row,
+                line,
+                t: parse_time(raw_t),
+                raw_t: raw_t.to_string(),
+                raw_v: raw_v.to_string(),
+                column: "value".to_string(),
+            });
         }
-        let raw_v = field(cv);
-        if raw_v.is_empty() {
-            bail!("{}: missing value (series {series}, t {raw_t})", at("value"));
-        }
-        read.push((series.to_string(), row, line, parse_time(raw_t), raw_t.to_string(), raw_v.to_string()));
     }
     if read.is_empty() {
         bail!("{file} has no data rows");
     }
-    let unread: Vec<&str> = read.iter().filter(|r| r.3.is_none()).map(|r| r.4.as_str()).collect();
+    let unread: Vec<&str> = read.iter().filter(|r| r.t.is_none()).map(|r| r.raw_t.as_str()).collect();
     let order = if unread.is_empty() {
         DateOrder::Iso
     } else {
@@ -107,25 +173,41 @@ fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
     };
     // Values: with a decimal point, unless (nearly) every value reads only with a decimal comma
     // (`1.234,5`, European exports) — the scoring tables' rule, for the whole file.
-    let numbers = |d: DecimalMark| read.iter().filter(|r| d.parse(&r.5).is_some()).count();
+    let numbers = |d: DecimalMark| read.iter().filter(|r| d.parse(&r.raw_v).is_some()).count();
     let decimal = DecimalMark::choose(read.len(), numbers).map_or(DecimalMark::Point, |c| c.0);
     if !decimal.is_point() {
         eprintln!("note: {file}: value read with {}", decimal.describe());
     }
     let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for (series, row, line, t, raw_t, raw_v) in read {
+    for Cell { series, row, line, t, raw_t, raw_v, column: v_col } in read {
         let Some(value) = decimal.parse(&raw_v) else {
             bail!(
-                "{file}, row {row} (line {line}), column value: {raw_v:?} is not a finite number (series {series}, t {raw_t})"
+                "{file}, row {row} (line {line}), column {v_col}: {raw_v:?} is not a finite number (series {series}, t {raw_t})"
             );
         };
         let Some(t) = t.or_else(|| order.parse(&raw_t).map(Time::Date)) else {
             bail!(
-                "{file}, row {row} (line {line}), column t: {raw_t:?} is not an integer index or a date \
+                "{file}, row {row} (line {line}), column {t_col}: {raw_t:?} is not an integer index or a date \
                  (YYYY-MM-DD or YYYY/M/D, YYYY-MM, YYYYQn, or DD-MM-YYYY / MM/DD/YYYY written one way in the whole file)"
             );
         };
         out.entry(series).or_default().push(Row { line, t, raw_t, value });
+    }
+    // An empty cell between a wide series' first and last values is a gap, named by its cell
+    // (the step check below would see only two values further apart, and could take that
+    // for the series' step).
+    for (series, row, line, raw_t) in empty {
+        let (Some(rows), Some(t)) =
+            (out.get(&series), parse_time(&raw_t).or_else(|| order.parse(&raw_t).map(Time::Date)))
+        else {
+            continue;
+        };
+        if rows.iter().any(|r| r.t < t) && rows.iter().any(|r| r.t > t) {
+            bail!(
+                "{file}, row {row} (line {line}), column {series}: no value at t {raw_t} inside series {series}; \
+                 fill it (0 if nothing happened) or drop the series — gaps are not filled"
+            );
+        }
     }
     Ok(out)
 }

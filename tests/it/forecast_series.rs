@@ -455,3 +455,58 @@ fn an_output_that_cannot_be_written_is_named_and_leaves_nothing_behind() {
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(left.iter().all(|f| !f.ends_with(".tmp")), "{left:?}");
 }
+
+#[test]
+fn a_wide_table_forecasts_like_its_long_form() {
+    // Spreadsheets keep series side by side: t first, one column per series. `south` starts
+    // ten steps after `north` (its first cells empty), as a newer product's revenue does.
+    let dir = tempfile::tempdir().unwrap();
+    let long = sample_rows();
+    let mut wide = String::from("quarter;north;south\n");
+    for t in 1..=40usize {
+        let cell = |name: &str| {
+            let first = if name == "south" { 11 } else { 1 };
+            let mut values = long.iter().filter(|r| r.0 == name);
+            if t < first { String::new() } else { values.nth(t - first).map_or(String::new(), |r| r.2.clone()) }
+        };
+        writeln!(wide, "{t};{};{}", cell("north"), cell("south")).unwrap();
+    }
+    wide.push_str(";;\n"); // a blank row below the table, as spreadsheets leave
+    let shifted: Vec<_> = long
+        .iter()
+        .map(|(s, t, v)| {
+            let t = if s == "south" { (t.parse::<usize>().unwrap() + 10).to_string() } else { t.clone() };
+            (s.clone(), t, v.clone())
+        })
+        .collect();
+    let (cl, el, rl) = run(&write(dir.path(), "long.csv", &rows_text(&shifted)), "6", Some("4"));
+    let (cw, ew, rw) = run(&write(dir.path(), "wide.csv", &wide), "6", Some("4"));
+    assert_eq!((cl, cw), (0, 0), "{el}{ew}");
+    assert!(
+        ew.contains("read as a wide table, t from column `quarter` and one series per other column (north, south)"),
+        "{ew}"
+    );
+    assert_eq!(rl, rw);
+
+    // An empty cell inside a series is a gap, named by its cell; a bad value by its column.
+    let edit = |at: &str, column: usize, to: &dyn Fn(&str) -> String| -> String {
+        let lines: Vec<String> = wide
+            .lines()
+            .map(|l| {
+                let mut f: Vec<String> = l.split(';').map(str::to_string).collect();
+                if f[0] == at {
+                    f[column] = to(&f[column]);
+                }
+                f.join(";")
+            })
+            .collect();
+        lines.join("\n") + "\n"
+    };
+    let (c, e, _) = run(&write(dir.path(), "gap.csv", &edit("12", 1, &|_| String::new())), "6", Some("4"));
+    assert_eq!(c, 1);
+    assert!(e.contains("gap.csv, row 12 (line 13), column north: no value at t 12 inside series north"), "{e}");
+    let bad = edit("20", 2, &|v| format!("lots{v}"));
+    let (c, e, _) = run(&write(dir.path(), "bad.csv", &bad), "6", Some("4"));
+    assert_eq!(c, 1);
+    assert!(e.contains("bad.csv, row 20 (line 21), column south: \"lots"), "{e}");
+}
