@@ -50,27 +50,40 @@ impl RawTable {
     }
 }
 
-/// The file holding table `name` in `dir`: `name.csv` or `name.parquet`. Both present is an
-/// error (which one is meant?); neither is `Ok(None)`.
+/// The file holding table `name` in `dir`: `name.csv`, `name.parquet` or `name.xlsx`. More than
+/// one present is an error (which one is meant?); none is `Ok(None)`.
 pub fn find_table(dir: &Path, name: &str) -> Result<Option<PathBuf>, Problem> {
-    let csv = dir.join(format!("{name}.csv"));
-    let pq = dir.join(format!("{name}.parquet"));
-    match (csv.is_file(), pq.is_file()) {
-        (true, true) => {
-            Err(Problem::error(format!("{name}.csv"), format!("both {name}.csv and {name}.parquet exist; keep one")))
+    let found: Vec<PathBuf> =
+        ["csv", "parquet", "xlsx"].iter().map(|e| dir.join(format!("{name}.{e}"))).filter(|p| p.is_file()).collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        [first, second] => Err(Problem::error(
+            display_name(first),
+            format!("both {} and {} exist; keep one", display_name(first), display_name(second)),
+        )),
+        [first, ..] => {
+            let names: Vec<String> = found.iter().map(|p| display_name(p)).collect();
+            Err(Problem::error(display_name(first), format!("{} all exist; keep one", names.join(", "))))
         }
-        (true, false) => Ok(Some(csv)),
-        (false, true) => Ok(Some(pq)),
-        (false, false) => Ok(None),
     }
 }
 
-/// Opens a CSV or Parquet file by extension. `separator` is for CSV; `None` sniffs it from the
-/// header line (`,` `;` tab or `|`).
+/// Spreadsheet files, by extension, read with calamine (first sheet).
+pub const SPREADSHEETS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
+
+/// Opens a CSV, Parquet or spreadsheet file by extension. `separator` is for CSV; `None` sniffs
+/// it from the header line (`,` `;` tab or `|`).
 pub fn open(path: &Path, separator: Option<u8>) -> Result<RawTable, Problem> {
     let file = display_name(path);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "parquet" || ext == "pq" { open_parquet(path, file) } else { open_csv(path, file, separator) }
+    if ext == "parquet" || ext == "pq" {
+        open_parquet(path, file)
+    } else if SPREADSHEETS.contains(&ext.as_str()) {
+        open_spreadsheet(path, file)
+    } else {
+        open_csv(path, file, separator)
+    }
 }
 
 fn display_name(path: &Path) -> String {
@@ -422,6 +435,77 @@ fn open_parquet(path: &Path, file: String) -> Result<RawTable, Problem> {
     Ok(RawTable { file, headers, rows: Box::new(rows), declared_empty: false })
 }
 
+/// The first sheet of a spreadsheet (`.xlsx`, `.xlsm`, `.xls`, `.ods`) as a table: its first
+/// used row the header, cells as text the way the CSV readers expect them — numbers as Rust
+/// prints them (`1234.5`, `3`), dates formatted as dates in ISO (`2026-07-01`, with the time when
+/// there is one), `true`/`false`, and formula errors (`#N/A`, `#DIV/0!`) as missing. The
+/// table's name says which sheet (`商机.xlsx (sheet 商机)`), and a row's line is the row
+/// number the spreadsheet shows. Blank rows are skipped; columns right of the last named
+/// header are not read (a stray note beside a table has no column name to be read by).
+fn open_spreadsheet(path: &Path, file: String) -> Result<RawTable, Problem> {
+    use calamine::{Data, Reader};
+    let read = || -> Result<(String, calamine::Range<Data>), String> {
+        let mut wb = calamine::open_workbook_auto(path).map_err(|e| e.to_string())?;
+        let first = wb.sheet_names().first().cloned().ok_or("the workbook has no sheet")?;
+        let range = wb.worksheet_range(&first).map_err(|e| e.to_string())?;
+        Ok((first, range))
+    };
+    // A corrupt file must not take the process down, whatever the reader does with it.
+    let (sheet, range) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => {
+            return Err(Problem::error(
+                &file,
+                format!("cannot read the spreadsheet ({e}); is it a workbook as a spreadsheet program saves it?"),
+            ));
+        }
+        Err(_) => return Err(Problem::error(&file, "cannot read the spreadsheet: it is corrupt or truncated")),
+    };
+    let file = format!("{file} (sheet {sheet})");
+    let text = |d: &Data| -> String {
+        match d {
+            Data::Empty | Data::Error(_) => String::new(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Int(i) => i.to_string(),
+            Data::Float(x) => x.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(dt) => match dt.as_datetime() {
+                Some(t) if !dt.is_duration() && t.time() == chrono::NaiveTime::MIN => t.date().to_string(),
+                Some(t) if !dt.is_duration() => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                _ => dt.as_f64().to_string(),
+            },
+        }
+    };
+    let first_row = range.start().map_or(0, |(r, _)| r as u64);
+    let mut rows = range.rows();
+    let Some(header) = rows.next() else {
+        return Err(Problem::error(&file, "the sheet is empty (expected a header row with the column names)"));
+    };
+    let mut headers: Vec<String> = header.iter().map(|c| text(c).trim().to_string()).collect();
+    while headers.last().is_some_and(String::is_empty) {
+        headers.pop();
+    }
+    if headers.is_empty() {
+        return Err(Problem::error(&file, "the sheet is empty (expected a header row with the column names)"));
+    }
+    check_headers(&file, &headers).map_err(|p| p.at_row(0, Some(first_row + 1)))?;
+    let width = headers.len();
+    let mut out = Vec::new();
+    let mut row = 0usize;
+    for (i, cells) in rows.enumerate() {
+        let fields: Vec<String> =
+            (0..width).map(|c| cells.get(c).map(|d| text(d).trim().to_string()).unwrap_or_default()).collect();
+        if fields.iter().all(String::is_empty) {
+            continue; // a blank row: not a row
+        }
+        row += 1;
+        let mut record = StringRecord::with_capacity(64, width);
+        fields.iter().for_each(|f| record.push_field(f));
+        out.push(Ok(RawRow { row, line: Some(first_row + i as u64 + 2), fields: record }));
+    }
+    Ok(RawTable { file, headers, rows: Box::new(out.into_iter()), declared_empty: false })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,6 +609,62 @@ mod tests {
         let rows: Vec<_> = t.rows.collect();
         assert!(rows[..20_000].iter().all(Result::is_ok));
         assert!(rows[20_000].as_ref().unwrap_err().message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_spreadsheet_reads_like_the_csv_it_would_export() {
+        // tests/fixtures/cells.xlsx: sheet 线索 (a second sheet is not read), a header, typed
+        // cells, dates formatted as dates, a #N/A, a blank row, a note beside the table.
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cells.xlsx");
+        let t = open(&p, None).unwrap();
+        assert_eq!(t.file, "cells.xlsx (sheet 线索)");
+        assert_eq!(t.headers, ["lead_id", "金额", "created", "converted", "note"]);
+        let rows: Vec<RawRow> = t.rows.map(Result::unwrap).collect();
+        let cells = |r: &RawRow| r.fields.iter().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(cells(&rows[0]), ["L1", "1234.5", "2026-07-01", "true", "首次接触"]);
+        assert_eq!(cells(&rows[1]), ["L2", "3", "2026-07-02T09:30:00", "false", ""]);
+        // The blank sheet row 4 is not a row; the formula error is missing; lines are the
+        // sheet's row numbers.
+        assert_eq!(cells(&rows[2]), ["L3", "", "2024-04-25", "false", "x"]);
+        assert_eq!(
+            rows.iter().map(|r| (r.row, r.line)).collect::<Vec<_>>(),
+            [(1, Some(2)), (2, Some(3)), (3, Some(5))]
+        );
+        // Not a spreadsheet, or a damaged one: an error naming the file, no panic.
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [("empty.xlsx", Vec::new()), ("text.xlsx", b"a,b\n1,2\n".to_vec())] {
+            let q = dir.path().join(name);
+            std::fs::write(&q, &bytes).unwrap();
+            let e = open(&q, None).err().expect("an error");
+            assert!(e.to_string().contains(&format!("{name}: cannot read the spreadsheet (")), "{e}");
+        }
+        let mut cut = std::fs::read(&p).unwrap();
+        cut.truncate(cut.len() / 2);
+        let q = dir.path().join("cut.xlsx");
+        std::fs::write(&q, cut).unwrap();
+        assert!(open(&q, None).is_err());
+        // Damaged anywhere (a few bytes changed, 300 seeded ways): read or refused, never a
+        // panic, every row whole.
+        let whole = std::fs::read(&p).unwrap();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..300 {
+            let mut bytes = whole.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(bytes.len());
+                bytes[at] = next(256) as u8;
+            }
+            std::fs::write(&q, &bytes).unwrap();
+            if let Ok(mut t) = open(&q, None) {
+                let width = t.headers.len();
+                assert!(t.rows.all(|r| r.is_ok_and(|r| r.fields.len() == width)));
+            }
+        }
     }
 
     #[test]

@@ -135,6 +135,14 @@ pub fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<St
 /// a CSV without one in the machine's legacy encoding (GBK on a Chinese Windows), which garbles
 /// every Chinese name. leadcast's own readers skip the mark.
 pub fn write_csv_with(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>, bom: bool) -> Result<()> {
+    // Spreadsheets are read, not written: CSV text under an `.xlsx` name would not open.
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if crate::data::raw::SPREADSHEETS.contains(&ext.as_str()) {
+        return Err(Error::InvalidArgument(format!(
+            "{}: leadcast writes CSV (or Parquet), not .{ext}; name the output .csv — a spreadsheet program opens it (--bom for Excel with Chinese text)",
+            path.display()
+        )));
+    }
     let tmp = tmp_path(path);
     let written = write_then_rename(path, &tmp, header, rows, bom);
     if written.is_err() {

@@ -333,3 +333,47 @@ empty = true
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("商机.csv (GBK) (as opportunities), row 3 (line 4), column status"), "{}", r.stderr);
 }
+
+#[test]
+fn a_contract_table_saved_as_xlsx_reads_like_its_csv() {
+    // data/sample with reps.csv swapped for the same table saved by a spreadsheet
+    // (tests/fixtures/sample_reps.xlsx: hire dates as date cells shown `2024/3/1`, empty
+    // manager cells): validated and analysed exactly as the CSV.
+    let root = tempfile::tempdir().unwrap();
+    let (csv_dir, xlsx_dir) = (root.path().join("csv"), root.path().join("xlsx"));
+    crate::server::copy_dir(&repo().join("data/sample"), &csv_dir);
+    crate::server::copy_dir(&repo().join("data/sample"), &xlsx_dir);
+    std::fs::remove_file(xlsx_dir.join("reps.csv")).unwrap();
+    std::fs::copy(repo().join("tests/fixtures/sample_reps.xlsx"), xlsx_dir.join("reps.xlsx")).unwrap();
+    let teams = |dir: &std::path::Path| {
+        let r = leadcast(&["analytics", "teams", "--by", "rep", "--data", dir.to_str().unwrap(), "--format", "csv"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    assert_eq!(teams(&csv_dir), teams(&xlsx_dir));
+    let v = leadcast(&["validate", "--data", xlsx_dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(doc["rows"]["reps"], 40, "{doc}");
+    // Two files for one table: which one is meant? An error naming both.
+    std::fs::copy(csv_dir.join("reps.csv"), xlsx_dir.join("reps.csv")).unwrap();
+    let v = leadcast(&["validate", "--data", xlsx_dir.to_str().unwrap()]);
+    assert_eq!(v.code, 1);
+    assert!(v.stderr.contains("both reps.csv and reps.xlsx exist; keep one"), "{}", v.stderr);
+    // Spreadsheets are read, not written: an .xlsx output is an error, and nothing is written.
+    let out = root.path().join("scored.xlsx");
+    let leads = repo().join("data/sample/leads.csv");
+    let models = repo().join("models");
+    let r = leadcast(&[
+        "score",
+        "--models",
+        models.to_str().unwrap(),
+        "--input",
+        leads.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("leadcast writes CSV (or Parquet), not .xlsx; name the output .csv"), "{}", r.stderr);
+    assert!(!out.exists());
+}
