@@ -120,10 +120,10 @@ impl Analytics<'_> {
         let snap = self.snapshot(period);
         let mut reps: BTreeMap<&str, Acc> = BTreeMap::new();
         for q in &self.ds.quotas {
-            if let std::collections::btree_map::Entry::Vacant(e) = reps.entry(q.rep_id.as_str()) {
-                if let Some(quota) = self.quota(&q.rep_id, period) {
-                    e.insert(Acc { quota: Some(quota), ..Acc::default() });
-                }
+            if let std::collections::btree_map::Entry::Vacant(e) = reps.entry(q.rep_id.as_str())
+                && let Some(quota) = self.quota(&q.rep_id, period)
+            {
+                e.insert(Acc { quota: Some(quota), ..Acc::default() });
             }
         }
         for o in &self.ds.opportunities {

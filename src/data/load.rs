@@ -490,10 +490,10 @@ fn year_first(s: &str) -> Option<NaiveDate> {
         Some(i) => (&s[..i], Some(s[i + 1..].trim())),
         None => (s, None),
     };
-    if let Some(t) = time {
-        if !["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| chrono::NaiveTime::parse_from_str(t, f).is_ok()) {
-            return None;
-        }
+    if let Some(t) = time
+        && !["%H:%M", "%H:%M:%S", "%H:%M:%S%.f"].iter().any(|f| chrono::NaiveTime::parse_from_str(t, f).is_ok())
+    {
+        return None;
     }
     let parts: Vec<&str> = match date.strip_suffix('日') {
         Some(d) => d.split(['年', '月']).collect(),

@@ -235,10 +235,10 @@ impl Mapping {
                 (Some(_), true) => return Err(cfg(format!("tables.{name}: `from` and `empty` exclude each other"))),
                 _ => {}
             }
-            if let Some(sep) = &rule.separator {
-                if sep.len() != 1 {
-                    return Err(cfg(format!("tables.{name}.separator: must be one character, got {sep:?}")));
-                }
+            if let Some(sep) = &rule.separator
+                && sep.len() != 1
+            {
+                return Err(cfg(format!("tables.{name}.separator: must be one character, got {sep:?}")));
             }
             for (col, spec_col) in &rule.columns {
                 if !spec.columns().any(|c| c == col) {

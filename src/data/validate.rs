@@ -70,15 +70,16 @@ pub fn validate(loaded: &Loaded, catalog: &Catalog, problems: &mut Problems) {
             let id = op.owner_id.as_str();
             unloaded.dangling(loaded, ("opportunities", i), "owner_id", "reps", id, problems);
         }
-        if let Some(l) = &op.lead_id {
-            if check_leads && !leads.contains(l.as_str()) {
-                unloaded.dangling(loaded, ("opportunities", i), "lead_id", "leads", l, problems);
-            }
+        if let Some(l) = &op.lead_id
+            && check_leads
+            && !leads.contains(l.as_str())
+        {
+            unloaded.dangling(loaded, ("opportunities", i), "lead_id", "leads", l, problems);
         }
-        if let (Some(a), Some(accounts)) = (&op.account_id, &accounts) {
-            if !accounts.contains(a.as_str()) {
-                unloaded.dangling(loaded, ("opportunities", i), "account_id", "accounts", a, problems);
-            }
+        if let (Some(a), Some(accounts)) = (&op.account_id, &accounts)
+            && !accounts.contains(a.as_str())
+        {
+            unloaded.dangling(loaded, ("opportunities", i), "account_id", "accounts", a, problems);
         }
         match (op.status.is_closed(), op.closed_at) {
             (true, None) => {

@@ -257,10 +257,10 @@ pub fn run(ds: &Dataset, opts: Options, progress: &dyn Fn(&str)) -> Result<Backt
         let others: Vec<_> = cases.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| *c).collect();
         let w = learn_weight(&others).unwrap_or(Blend::DEFAULT.weight(opts.grain));
         let mut d = draws.clone();
-        if let Some((step, _)) = &view {
-            if w < 1.0 {
-                blend_draws(&mut d, step, w);
-            }
+        if let Some((step, _)) = &view
+            && w < 1.0
+        {
+            blend_draws(&mut d, step, w);
         }
         let actual = actual_of(target);
         let mut rows = Vec::new();

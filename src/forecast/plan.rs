@@ -33,18 +33,18 @@ pub struct PlanLimits {
 impl Bound {
     fn check(&self, level: &str) -> Result<()> {
         for (name, v) in [("floor", self.floor), ("cap", self.cap)] {
-            if let Some(v) = v {
-                if !v.is_finite() || v < 0.0 {
-                    return Err(Error::InvalidArgument(format!(
-                        "the {level} {name} must be a non-negative amount, got {v}"
-                    )));
-                }
+            if let Some(v) = v
+                && (!v.is_finite() || v < 0.0)
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "the {level} {name} must be a non-negative amount, got {v}"
+                )));
             }
         }
-        if let (Some(f), Some(c)) = (self.floor, self.cap) {
-            if f > c {
-                return Err(Error::InvalidArgument(format!("the {level} floor {f} is above its cap {c}")));
-            }
+        if let (Some(f), Some(c)) = (self.floor, self.cap)
+            && f > c
+        {
+            return Err(Error::InvalidArgument(format!("the {level} floor {f} is above its cap {c}")));
         }
         Ok(())
     }

@@ -62,10 +62,10 @@ fn forecast_sections(st: &AppState, lang: Lang) -> Vec<Section> {
         .unwrap_or_default();
     let mut points = Vec::new();
     for p in [current, next] {
-        if let Ok(r) = m.revenue(&p.to_string(), Level::Company) {
-            if let Some(row) = r.rows.first() {
-                points.push(FanPoint { label: p.to_string(), p10: row.p10, p50: row.p50, p90: row.p90 });
-            }
+        if let Ok(r) = m.revenue(&p.to_string(), Level::Company)
+            && let Some(row) = r.rows.first()
+        {
+            points.push(FanPoint { label: p.to_string(), p10: row.p10, p50: row.p50, p90: row.p90 });
         }
     }
     let company_quota =
@@ -325,13 +325,13 @@ pub fn rep(st: &AppState, data: &Arc<DataCtx>, rep_id: &str, lang: Lang) -> Vec<
     if let Some(f) = models.forecast.as_ref() {
         let (current, _) = f.model.periods(Grain::Quarter);
         for p in [current, current.next()] {
-            if let Ok(q) = f.model.quota(&p.to_string(), Level::Rep) {
-                if let Some(r) = q.rows.iter().find(|r| r.key == rep_id) {
-                    if p == current {
-                        quota = r.quota;
-                    }
-                    points.push(FanPoint { label: p.to_string(), p10: r.p10, p50: r.p50, p90: r.p90 });
+            if let Ok(q) = f.model.quota(&p.to_string(), Level::Rep)
+                && let Some(r) = q.rows.iter().find(|r| r.key == rep_id)
+            {
+                if p == current {
+                    quota = r.quota;
                 }
+                points.push(FanPoint { label: p.to_string(), p10: r.p10, p50: r.p50, p90: r.p90 });
             }
         }
     }

@@ -139,15 +139,15 @@ pub async fn revenue_what_if(
         if amount <= 0.0 {
             return Err(ApiError::field(o.path_of("amount"), format!("{} must be above 0", o.path_of("amount"))));
         }
-        if let Some(w) = o.opt_f64("win_probability")? {
-            if !(0.0..=1.0).contains(&w) {
-                return Err(ApiError::field(o.path_of("win_probability"), "win_probability must be between 0 and 1"));
-            }
+        if let Some(w) = o.opt_f64("win_probability")?
+            && !(0.0..=1.0).contains(&w)
+        {
+            return Err(ApiError::field(o.path_of("win_probability"), "win_probability must be between 0 and 1"));
         }
-        if let Some(d) = o.opt_f64("discount_pct")? {
-            if !(0.0..=100.0).contains(&d) {
-                return Err(ApiError::field(o.path_of("discount_pct"), "discount_pct must be between 0 and 100"));
-            }
+        if let Some(d) = o.opt_f64("discount_pct")?
+            && !(0.0..=100.0).contains(&d)
+        {
+            return Err(ApiError::field(o.path_of("discount_pct"), "discount_pct must be between 0 and 100"));
         }
         let parsed: OpenOpportunity = serde_json::from_value(item.clone())
             .map_err(|e| ApiError::field(format!("open[{i}]"), format!("open[{i}]: {e}")))?;

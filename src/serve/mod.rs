@@ -132,10 +132,11 @@ async fn list_models(State(st): State<AppState>, headers: HeaderMap) -> Result<J
     let served = st.models.load().versions();
     let mut pending = Vec::new();
     for kind in crate::registry::KINDS {
-        if let Ok(Some(v)) = st.registry.current(kind) {
-            if !served.iter().any(|(k, sv)| *k == kind && *sv == v) && served.iter().any(|(k, _)| *k == kind) {
-                pending.push(ModelInfo { kind: kind.into(), version: v });
-            }
+        if let Ok(Some(v)) = st.registry.current(kind)
+            && !served.iter().any(|(k, sv)| *k == kind && *sv == v)
+            && served.iter().any(|(k, _)| *k == kind)
+        {
+            pending.push(ModelInfo { kind: kind.into(), version: v });
         }
     }
     let models = served.into_iter().map(|(k, v)| ModelInfo { kind: k.into(), version: v }).collect();
@@ -360,10 +361,10 @@ pub async fn run(cfg: Config) -> Result<()> {
     if let Some(handle) = metrics.clone() {
         spawn_metrics_upkeep(handle);
     }
-    if let Some(dir) = cfg.db.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
+    if let Some(dir) = cfg.db.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent())
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let data = match &cfg.data {
         Some(dir) => Some(Arc::new(dashboard::DataCtx::load(dir)?)),

@@ -221,12 +221,10 @@ impl utoipa::Modify for Contract {
         for (name, schema) in schemas {
             if let (true, utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(o))) =
                 (name.ends_with("Request"), schema)
-            {
-                if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(p))) =
+                && let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(p))) =
                     o.properties.get_mut("period")
-                {
-                    p.pattern = Some(PERIOD_PATTERN.into());
-                }
+            {
+                p.pattern = Some(PERIOD_PATTERN.into());
             }
         }
     }

@@ -113,7 +113,7 @@ impl AppState {
         for p in preds {
             self.grade_counters.count(kind, p.grade);
         }
-        if self.log_every == 0 || self.log_counter.fetch_add(1, Ordering::Relaxed) % self.log_every != 0 {
+        if self.log_every == 0 || !self.log_counter.fetch_add(1, Ordering::Relaxed).is_multiple_of(self.log_every) {
             return;
         }
         let sample = Sample {

@@ -288,17 +288,16 @@ pub fn off_policy(
         r.push(l.reward);
         wsum += w;
         wr += w * l.reward;
-        if let Some(tr) = truth {
-            if let (Some(p), Some(i)) = (&l.persona, &l.industry) {
-                if let Some(c) = tr.get(l.stage, p, i, l.objection) {
-                    let tv = |t: usize| c.iter().find(|x| x.0 == t).map(|x| x.1);
-                    if let (Some(a), Some(b)) = (tv(best), tv(l.track)) {
-                        tp += tr.for_deal(a, &l.opportunity_id);
-                        tl += tr.for_deal(b, &l.opportunity_id);
-                        ta += a;
-                        tn += 1;
-                    }
-                }
+        if let Some(tr) = truth
+            && let (Some(p), Some(i)) = (&l.persona, &l.industry)
+            && let Some(c) = tr.get(l.stage, p, i, l.objection)
+        {
+            let tv = |t: usize| c.iter().find(|x| x.0 == t).map(|x| x.1);
+            if let (Some(a), Some(b)) = (tv(best), tv(l.track)) {
+                tp += tr.for_deal(a, &l.opportunity_id);
+                tl += tr.for_deal(b, &l.opportunity_id);
+                ta += a;
+                tn += 1;
             }
         }
     }

@@ -49,12 +49,12 @@ fn mutate(v: &mut Value, mut choice: usize, with: Value) {
             let k = &keys[choice % keys.len()];
             choice /= keys.len().max(1);
             let child = m.get_mut(k).unwrap();
-            if choice % 3 == 0 { *child = with } else { mutate(child, choice, with) }
+            if choice.is_multiple_of(3) { *child = with } else { mutate(child, choice, with) }
         }
         Value::Array(a) if !a.is_empty() => {
             let n = a.len();
             let child = &mut a[choice % n];
-            if choice % 2 == 0 { *child = with } else { mutate(child, choice / n, with) }
+            if choice.is_multiple_of(2) { *child = with } else { mutate(child, choice / n, with) }
         }
         other => *other = with,
     }

@@ -50,7 +50,7 @@ pub fn classical_indices(y: &[f64], m: usize, multiplicative: bool) -> Option<Ve
     let mut sums = vec![0.0; m];
     let mut counts = vec![0usize; m];
     for t in half..n.saturating_sub(half) {
-        let ma = if m % 2 == 0 {
+        let ma = if m.is_multiple_of(2) {
             if t + half >= n {
                 continue;
             }
