@@ -169,7 +169,7 @@ pub struct TrainArgs {
     /// A contract data directory.
     #[arg(long, conflicts_with = "input")]
     pub data: Option<PathBuf>,
-    /// Any single table (bring your own), with --target and --positive.
+    /// Any single table (bring your own: CSV, Parquet or a spreadsheet), with --target and --positive.
     #[arg(long)]
     pub input: Option<PathBuf>,
     /// The outcome column of --input.
@@ -266,7 +266,7 @@ pub struct ScoreArgs {
     /// scoring (leads) or opportunity.
     #[arg(long, default_value = "scoring")]
     pub kind: String,
-    /// CSV or Parquet, by extension.
+    /// CSV, Parquet or a spreadsheet (.xlsx, .xls, .ods: the first sheet), by extension.
     #[arg(long)]
     pub input: PathBuf,
     /// CSV or Parquet, by extension.
@@ -312,8 +312,9 @@ pub struct ForecastArgs {
 
 #[derive(Debug, Args)]
 pub struct ForecastSeriesArgs {
-    /// Long CSV (any of , ; tab |) or Parquet with columns series,t,value (t: an integer, a date or a
-    /// period); without `series` and `value` columns, a wide table: t first, one column per series.
+    /// Long CSV (any of , ; tab |), Parquet or spreadsheet with columns series,t,value (t: an integer,
+    /// a date or a period); without `series` and `value` columns, a wide table: t first, one column
+    /// per series.
     #[arg(long)]
     pub input: PathBuf,
     /// Steps to forecast.
