@@ -2,10 +2,10 @@
 //! (no `series` and `value` columns: t first, one column per series, as spreadsheets keep them)
 //! with `leadcast::forecast::ts` and writes `series,step,p10,p50,p90`.
 //!
-//! Input rules (README "Forecasting any series"): a CSV (separator sniffed) or Parquet file;
-//! `t` is an integer index, an ISO date (`2026-07-01`), a date written day-month-year or
-//! month-day-year (one order per file) or a period (`2026-07`, `2026Q3`), one kind per
-//! series; rows may come in any order; other columns are ignored. Dates on the same day of the
+//! Input rules (README "Forecasting any series"): a CSV (separator sniffed), Parquet or
+//! spreadsheet file; `t` is an integer index, an ISO date (`2026-07-01`), a date written
+//! day-month-year or month-day-year (one order per file) or a period (`2026-07`, `2026Q3`), one
+//! kind per series; rows may come in any order; other columns are ignored. Dates on the same day of the
 //! month, or all on month ends, are counted in months (the step is the smallest gap: 1
 //! monthly, 3 quarterly, 12 yearly), other dates in days.
 //! A gap in `t` (a missing step), a duplicate `t`, a missing or non-numeric value stop the

@@ -440,8 +440,10 @@ fn open_parquet(path: &Path, file: String) -> Result<RawTable, Problem> {
 /// prints them (`1234.5`, `3`), dates formatted as dates in ISO (`2026-07-01`, with the time when
 /// there is one), `true`/`false`, and formula errors (`#N/A`, `#DIV/0!`) as missing. The
 /// table's name says which sheet (`商机.xlsx (sheet 商机)`), and a row's line is the row
-/// number the spreadsheet shows. Blank rows are skipped; columns right of the last named
-/// header are not read (a stray note beside a table has no column name to be read by).
+/// number the spreadsheet shows. Rows above the table with a single filled cell (a title, an
+/// export date) are passed over to the first row with two or more, the header. Blank rows are
+/// skipped; columns right of the last named header are not read (a stray note beside a table
+/// has no column name to be read by).
 fn open_spreadsheet(path: &Path, file: String) -> Result<RawTable, Problem> {
     use calamine::{Data, Reader};
     let read = || -> Result<(String, calamine::Range<Data>), String> {
@@ -461,7 +463,6 @@ fn open_spreadsheet(path: &Path, file: String) -> Result<RawTable, Problem> {
         }
         Err(_) => return Err(Problem::error(&file, "cannot read the spreadsheet: it is corrupt or truncated")),
     };
-    let file = format!("{file} (sheet {sheet})");
     let text = |d: &Data| -> String {
         match d {
             Data::Empty | Data::Error(_) => String::new(),
@@ -476,8 +477,18 @@ fn open_spreadsheet(path: &Path, file: String) -> Result<RawTable, Problem> {
             },
         }
     };
-    let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let mut rows = range.rows();
+    // A title or a note above the table (`2024年商机明细` merged across the first row, an export
+    // date below it): rows with one filled cell before the first with two or more are not the
+    // header. The table's name then says where the header is.
+    let filled = |r: &[Data]| r.iter().filter(|c| !text(c).trim().is_empty()).count();
+    let titles = range.rows().position(|r| filled(r) >= 2).unwrap_or(0);
+    let first_row = range.start().map_or(0, |(r, _)| r as u64) + titles as u64;
+    let file = if titles > 0 {
+        format!("{file} (sheet {sheet}, header in row {})", first_row + 1)
+    } else {
+        format!("{file} (sheet {sheet})")
+    };
+    let mut rows = range.rows().skip(titles);
     let Some(header) = rows.next() else {
         return Err(Problem::error(&file, "the sheet is empty (expected a header row with the column names)"));
     };
@@ -638,6 +649,13 @@ mod tests {
             let e = open(&q, None).err().expect("an error");
             assert!(e.to_string().contains(&format!("{name}: cannot read the spreadsheet (")), "{e}");
         }
+        // A title and an export date above the header (tests/fixtures/titled.xlsx).
+        let t = open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/titled.xlsx"), None).unwrap();
+        assert_eq!(t.file, "titled.xlsx (sheet 商机, header in row 4)");
+        assert_eq!(t.headers, ["商机编号", "金额", "状态"]);
+        let rows: Vec<RawRow> = t.rows.map(Result::unwrap).collect();
+        assert_eq!(cells(&rows[0]), ["O1", "51993", "赢单"]);
+        assert_eq!(rows.iter().map(|r| (r.row, r.line)).collect::<Vec<_>>(), [(1, Some(5)), (2, Some(6))]);
         let mut cut = std::fs::read(&p).unwrap();
         cut.truncate(cut.len() / 2);
         let q = dir.path().join("cut.xlsx");
