@@ -74,9 +74,6 @@ pub struct AnalyticsArgs {
     pub bom: bool,
 }
 
-/// The UTF-8 byte-order mark `--bom` starts a CSV with.
-pub const BOM: &str = "\u{feff}";
-
 /// `--bom` comes with `--format csv` only: a mark before a table or JSON would be a stray
 /// character, and silently dropping the flag would hide a typo in the command.
 pub fn check_bom(bom: bool, csv: bool) -> Result<()> {
@@ -182,7 +179,7 @@ fn emit(format: Format, bom: bool, zh: Option<Report>, json: &impl serde::Serial
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if bom {
-        out.write_all(BOM.as_bytes())?;
+        out.write_all(leadcast::data::write::BOM.as_bytes())?;
     }
     match format {
         Format::Json => {

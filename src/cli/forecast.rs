@@ -166,7 +166,7 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
         "csv" => {
             // By rep, the rep's name beside the key.
             let names = by == Level::Rep;
-            let mut out = String::from(if a.bom { super::analytics::BOM } else { "" });
+            let mut out = String::from(if a.bom { leadcast::data::write::BOM } else { "" });
             out.push_str(if names { "period,key,name" } else { "period,key" });
             out.push_str(",closed_to_date,p10,p50,p90,mean,pipeline");
             if quota_cols {
@@ -273,7 +273,7 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
     match a.format.as_str() {
         "json" => println!("{}", serde_json::to_string_pretty(&plan)?),
         "csv" => {
-            let mut out = String::from(if a.bom { super::analytics::BOM } else { "" });
+            let mut out = String::from(if a.bom { leadcast::data::write::BOM } else { "" });
             out.push_str("level,key,name,parent,capacity,quota,p_attain\n");
             for r in &plan.rows {
                 out.push_str(&format!(

@@ -118,6 +118,10 @@ pub fn write_files(dir: &Path, files: Vec<(String, Vec<u8>)>) -> Result<()> {
     Ok(())
 }
 
+/// The UTF-8 byte-order mark a CSV for Excel starts with (`--bom`): Excel reads a CSV without
+/// one in the machine's legacy encoding (GBK on a Chinese Windows).
+pub const BOM: &str = "\u{feff}";
+
 /// `path` with `.tmp` added to its file name (`out.csv` → `out.csv.tmp`).
 fn tmp_path(path: &Path) -> std::path::PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -163,7 +167,7 @@ fn write_then_rename(
     let file = std::fs::File::create(tmp).map_err(|e| Error::io(path, e))?;
     let mut buf = std::io::BufWriter::with_capacity(1 << 16, file);
     if bom {
-        buf.write_all("\u{feff}".as_bytes()).map_err(|e| Error::io(path, e))?;
+        buf.write_all(BOM.as_bytes()).map_err(|e| Error::io(path, e))?;
     }
     let mut w = csv::WriterBuilder::new().from_writer(buf);
     let io = |e: csv::Error| Error::io(path, std::io::Error::other(e));
