@@ -334,14 +334,7 @@ pub fn run(a: AnalyticsArgs) -> Result<ExitCode> {
         );
     }
     check_bom(a.bom, a.format == Format::Csv)?;
-    let zh = match a.lang.trim().to_ascii_lowercase().as_str() {
-        "zh" | "cn" | "zh-cn" | "中文" => true,
-        "en" => false,
-        other => bail!("--lang must be zh or en, got {other:?}"),
-    };
-    if zh && a.format != Format::Table {
-        bail!("--lang zh is for tables (--format table); JSON and CSV keep the API's keys");
-    }
+    let zh = super::text::chinese_table(&a.lang, a.format == Format::Table)?;
     if a.report == Report::Funnel && sort.is_some() {
         bail!(
             "--sort does not apply to the funnel (its rows follow the stages); it sorts channels, teams, scorecard, tiers and collections"

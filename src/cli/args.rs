@@ -49,7 +49,9 @@ pub enum Command {
     )]
     Score(ScoreArgs),
     /// Revenue forecast for a period.
-    #[command(after_help = "Example:\n  leadcast forecast --models models --period 2026Q4 --by team")]
+    #[command(
+        after_help = "Examples:\n  leadcast forecast --models models --period 2026Q4 --by team\n  leadcast forecast --models models --period 2026Q4 --by rep --lang zh"
+    )]
     Forecast(ForecastArgs),
     /// Forecast any series given as series,t,value (or a wide table: t, then one column per series).
     #[command(
@@ -60,7 +62,7 @@ pub enum Command {
     /// Split a company target into region, team and rep quotas (目标分解).
     #[command(
         name = "quota-plan",
-        after_help = "Example:\n  leadcast quota-plan --models models --period 2027Q1 --target 12000000"
+        after_help = "Examples:\n  leadcast quota-plan --models models --period 2027Q1 --target 12000000\n  leadcast quota-plan --models models --period 2027Q1 --target 12000000 --lang zh"
     )]
     QuotaPlan(QuotaPlanArgs),
     /// Next-best talk tracks (话术) for a context.
@@ -308,6 +310,10 @@ pub struct ForecastArgs {
     /// output as UTF-8 (without one, Excel on a Chinese Windows reads it as GBK).
     #[arg(long)]
     pub bom: bool,
+    /// zh or en: the language of the table's title, column names and notes (JSON and CSV keep
+    /// the API's keys).
+    #[arg(long, default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Debug, Args)]
@@ -374,6 +380,10 @@ pub struct QuotaPlanArgs {
     /// output as UTF-8 (without one, Excel on a Chinese Windows reads it as GBK).
     #[arg(long)]
     pub bom: bool,
+    /// zh or en: the language of the table (目标分解): title, column names, levels and notes
+    /// (JSON and CSV keep the API's keys).
+    #[arg(long, default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Debug, Args)]

@@ -127,6 +127,7 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
         bail!("--format must be table, json or csv, got {format:?}");
     }
     super::analytics::check_bom(a.bom, format == "csv")?;
+    let zh = text::chinese_table(&a.lang, format == "table")?;
     let m = load(&a.models)?;
     // The error names the periods there are.
     let period = m.period(&a.period)?;
@@ -197,58 +198,111 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
             print!("{out}");
         }
         _ => {
-            println!("revenue forecast for {} by {by}, as of {} ({} draws)", rev.period, rev.as_of, rev.draws);
+            let level = if zh { by.name_zh() } else { by.as_str() };
+            if zh {
+                println!("{} 业绩预测（按{level}），数据截至 {}（{} 次模拟）", rev.period, rev.as_of, rev.draws);
+            } else {
+                println!("revenue forecast for {} by {by}, as of {} ({} draws)", rev.period, rev.as_of, rev.draws);
+            }
             if let Some(r) = rev.rows.first() {
-                println!("method: {}", r.method);
+                println!("{}{}", if zh { "方法：" } else { "method: " }, r.method);
             }
             // Reps by ID and name (`R001 王伟`): managers know their reps by name.
-            let labels: Vec<String> = rev.rows.iter().map(|r| rep_label(&m, by, &r.key)).collect();
-            let key_width = text::column_width(14, by.as_str(), labels.iter().map(String::as_str));
-            let mut head = format!(
-                "{} {:>13} {:>13} {:>13} {:>13} {:>13}",
-                text::pad(by.as_str(), key_width),
-                "closed",
-                "P10",
-                "P50",
-                "P90",
-                "pipeline"
-            );
+            let labels: Vec<String> = rev
+                .rows
+                .iter()
+                .map(|r| match (zh, by, r.key.as_str()) {
+                    (true, Level::Company, "total") => "合计".to_string(),
+                    _ => rep_label(&m, by, &r.key),
+                })
+                .collect();
+            let key_width = text::column_width(14, level, labels.iter().map(String::as_str));
+            let mut columns = vec![
+                Column::new(13, "closed", "已成交"),
+                Column::new(13, "P10", "P10"),
+                Column::new(13, "P50", "P50"),
+                Column::new(13, "P90", "P90"),
+                Column::new(13, "pipeline", "在途金额"),
+            ];
             if quota_cols {
-                head.push_str(&format!(
-                    " {:>13} {:>7} {:>7} {:>12} {:>9}",
-                    "quota", "attain", "P(≥q)", "gap", "cov.need"
-                ));
+                columns.extend([
+                    Column::new(13, "quota", "目标"),
+                    Column::new(7, "attain", "达成率"),
+                    Column::new(7, "P(≥q)", "达成概率"),
+                    Column::new(12, "gap", "缺口"),
+                    Column::new(9, "cov.need", "所需覆盖"),
+                ]);
             }
-            println!("{head}");
+            println!("{}", table_line(level, key_width, &columns, zh, columns.iter().map(|c| c.name(zh).to_string())));
             for (i, r) in rev.rows.iter().enumerate() {
-                let mut line = format!(
-                    "{} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>13.0}",
-                    text::pad(&labels[i], key_width),
-                    r.closed_to_date,
-                    r.p10,
-                    r.p50,
-                    r.p90,
-                    r.pipeline
-                );
+                let mut cells: Vec<String> =
+                    [r.closed_to_date, r.p10, r.p50, r.p90, r.pipeline].iter().map(|v| format!("{v:.0}")).collect();
                 if let (true, Some(q)) = (quota_cols, quota.as_ref().and_then(|q| q.rows.get(i))) {
-                    line.push_str(&format!(
-                        " {:>13} {:>7} {:>7} {:>12} {:>9}",
+                    cells.extend([
                         fmt_opt(q.quota, 0),
                         fmt_opt(q.expected_attainment, 2),
                         fmt_opt(q.p_attain, 2),
                         fmt_opt(q.gap, 0),
-                        fmt_opt(q.coverage_needed, 2)
-                    ));
+                        fmt_opt(q.coverage_needed, 2),
+                    ]);
                 }
-                println!("{line}");
+                println!("{}", table_line(&labels[i], key_width, &columns, zh, cells));
             }
             let notes = quota.as_ref().map_or(&rev.notes, |q| &q.notes);
-            for n in notes {
-                println!("note: {n}");
-            }
+            print_notes(notes, zh);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A right-aligned column of a printed table, named in English and in Chinese.
+struct Column {
+    /// The width in terminal columns: at least the English table's, and room for the name.
+    width: usize,
+    en: &'static str,
+    zh: &'static str,
+}
+
+impl Column {
+    fn new(width: usize, en: &'static str, zh: &'static str) -> Column {
+        Column { width, en, zh }
+    }
+
+    fn name(&self, zh: bool) -> &'static str {
+        if zh { self.zh } else { self.en }
+    }
+
+    fn width(&self, zh: bool) -> usize {
+        self.width.max(text::width(self.name(zh)))
+    }
+}
+
+/// One line of a table: the key padded to its column, then each cell right-aligned in its
+/// column (widths in terminal columns, so Chinese names and headers line up).
+fn table_line(
+    key: &str,
+    key_width: usize,
+    columns: &[Column],
+    zh: bool,
+    cells: impl IntoIterator<Item = String>,
+) -> String {
+    let mut line = text::pad(key, key_width);
+    for (c, v) in columns.iter().zip(cells) {
+        line.push(' ');
+        line.push_str(&text::right(&v, c.width(zh)));
+    }
+    line
+}
+
+/// A forecast's notes, each on a line of its own, in the table's language.
+fn print_notes(notes: &[forecast::Note], zh: bool) {
+    for n in notes {
+        if zh {
+            println!("注：{}", n.zh);
+        } else {
+            println!("note: {}", n.en);
+        }
+    }
 }
 
 fn csv_field(s: &str) -> String {
@@ -260,6 +314,7 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
         bail!("--format must be table, json or csv, got {:?}", a.format);
     }
     super::analytics::check_bom(a.bom, a.format == "csv")?;
+    let zh = text::chinese_table(&a.lang, a.format == "table")?;
     let m = load(&a.models)?;
     let limits = PlanLimits {
         region: forecast::Bound { floor: a.region_floor, cap: a.region_cap },
@@ -290,10 +345,17 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
             print!("{out}");
         }
         _ => {
-            println!(
-                "quota plan for {}: target {:.0} against a forecast capacity of {:.0} (as of {}); P(company ≥ target) = {:.2}",
-                plan.period, plan.target, plan.capacity, plan.as_of, plan.p_attain
-            );
+            if zh {
+                println!(
+                    "{} 目标分解：公司目标 {:.0}，预测产能 {:.0}（数据截至 {}）；公司达成目标的概率 {:.2}",
+                    plan.period, plan.target, plan.capacity, plan.as_of, plan.p_attain
+                );
+            } else {
+                println!(
+                    "quota plan for {}: target {:.0} against a forecast capacity of {:.0} (as of {}); P(company ≥ target) = {:.2}",
+                    plan.period, plan.target, plan.capacity, plan.as_of, plan.p_attain
+                );
+            }
             let indent = |l: Level| match l {
                 Level::Region => "",
                 Level::Team => "  ",
@@ -301,32 +363,28 @@ pub fn quota_plan(a: QuotaPlanArgs) -> Result<ExitCode> {
             };
             let keys: Vec<String> =
                 plan.rows.iter().map(|r| format!("{}{}", indent(r.level), rep_label(&m, r.level, &r.key))).collect();
-            let key_width = text::column_width(14, "key", keys.iter().map(String::as_str));
+            let (level_col, key_col, parent_col) =
+                if zh { ("层级", "单位", "上级") } else { ("level", "key", "parent") };
+            let key_width = text::column_width(14, key_col, keys.iter().map(String::as_str));
             let parent_width =
-                text::column_width(12, "parent", plan.rows.iter().map(|r| r.parent.as_deref().unwrap_or("")));
-            println!(
-                "{:<8} {} {} {:>13} {:>13} {:>9}",
-                "level",
-                text::pad("key", key_width),
-                text::pad("parent", parent_width),
-                "capacity",
-                "quota",
-                "P(≥quota)"
-            );
+                text::column_width(12, parent_col, plan.rows.iter().map(|r| r.parent.as_deref().unwrap_or("")));
+            let columns = [
+                Column::new(13, "capacity", "预测产能"),
+                Column::new(13, "quota", "目标"),
+                Column::new(9, "P(≥quota)", "达成概率"),
+            ];
+            let lead = |level: &str, key: &str, parent: &str| {
+                format!("{} {} {}", text::pad(level, 8), text::pad(key, key_width), text::pad(parent, parent_width))
+            };
+            let head = columns.iter().map(|c| c.name(zh).to_string());
+            println!("{}", table_line(&lead(level_col, key_col, parent_col), 0, &columns, zh, head));
             for (r, key) in plan.rows.iter().zip(&keys) {
-                println!(
-                    "{:<8} {} {} {:>13.0} {:>13.0} {:>9.2}",
-                    r.level,
-                    text::pad(key, key_width),
-                    text::pad(r.parent.as_deref().unwrap_or(""), parent_width),
-                    r.capacity,
-                    r.quota,
-                    r.p_attain
-                );
+                let level = if zh { r.level.name_zh() } else { r.level.as_str() };
+                let cells = [format!("{:.0}", r.capacity), format!("{:.0}", r.quota), format!("{:.2}", r.p_attain)];
+                let lead = lead(level, key, r.parent.as_deref().unwrap_or(""));
+                println!("{}", table_line(&lead, 0, &columns, zh, cells));
             }
-            for n in &plan.notes {
-                println!("note: {n}");
-            }
+            print_notes(&plan.notes, zh);
         }
     }
     Ok(ExitCode::SUCCESS)

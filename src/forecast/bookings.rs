@@ -39,6 +39,17 @@ impl Level {
             Level::Product => "product",
         }
     }
+
+    /// The level's name in Chinese, for tables shown in Chinese.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Level::Company => "公司",
+            Level::Region => "大区",
+            Level::Team => "团队",
+            Level::Rep => "销售",
+            Level::Product => "产品",
+        }
+    }
 }
 
 impl fmt::Display for Level {

@@ -12,6 +12,7 @@
 pub mod backtest;
 pub mod bookings;
 pub mod model;
+pub mod note;
 pub mod pipeline;
 pub mod plan;
 pub mod report;
@@ -24,6 +25,7 @@ pub use model::{
     Blend, ForecastModel, OpenOpportunity, PlanRow, QuotaForecast, QuotaPlan, QuotaRow, RevenueForecast, RevenueRow,
     WinSource,
 };
+pub use note::Note;
 pub use plan::{Bound, PlanLimits};
 
 use crate::domain::Dataset;

@@ -14,6 +14,7 @@
 //! output holds NaN or infinity (undefined ratios are `null`); an unknown period, level, rep or
 //! owner is an [`Error::InvalidArgument`] whose message names it.
 
+use super::Note;
 use super::bookings::{self, Grain, Level, RepInfo, Won, steps_between};
 use super::pipeline::{self, CloseModel, Draws, OpenDeal, SimSettings};
 use super::plan::{self, PlanLimits};
@@ -144,7 +145,8 @@ pub struct RevenueForecast {
     /// The company total's distribution: its 1st, 2nd, …, 99th percentiles.
     pub distribution: Vec<f64>,
     pub draws: usize,
-    pub notes: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub notes: Vec<Note>,
 }
 
 /// One group's quota forecast. Ratios are `null` when the group has no quota.
@@ -179,7 +181,8 @@ pub struct QuotaForecast {
     pub as_of: NaiveDate,
     pub level: Level,
     pub rows: Vec<QuotaRow>,
-    pub notes: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub notes: Vec<Note>,
 }
 
 /// One unit of a quota plan.
@@ -210,7 +213,8 @@ pub struct QuotaPlan {
     pub p_attain: f64,
     pub limits: PlanLimits,
     pub rows: Vec<PlanRow>,
-    pub notes: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub notes: Vec<Note>,
 }
 
 /// An open deal sent by a client for a what-if forecast.
@@ -242,7 +246,7 @@ pub struct Simulated {
     pub period: Period,
     pub draws: Draws,
     pub method: String,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Totals of one group over the draws.
@@ -555,7 +559,7 @@ impl ForecastModel {
     }
 
     /// The series view of `period`: the company series forecast at the period's step.
-    pub fn series_view(&self, period: Period) -> Result<Option<(ts::Step, String, Vec<String>)>> {
+    pub fn series_view(&self, period: Period) -> Result<Option<(ts::Step, String, Vec<Note>)>> {
         let grain = Grain::of_period(period);
         let Some((first, y)) = self.company_series(grain) else { return Ok(None) };
         if y.len() < 2 {
@@ -595,9 +599,12 @@ impl ForecastModel {
                 Some((step, m, n)) => {
                     blend_draws(&mut draws, &step, w);
                     method = format!("{w:.2} × pipeline-mc ({}) + {:.2} × {m}", self.win_source, 1.0 - w);
-                    notes.extend(n.into_iter().map(|n| format!("series view: {n}")));
+                    notes.extend(n.into_iter().map(|n| n.within("series view: ", "时间序列视角：")));
                 }
-                None => notes.push("too little history for the series view: pipeline alone".into()),
+                None => notes.push(Note::new(
+                    "too little history for the series view: pipeline alone",
+                    "历史太短，没有时间序列视角：只用商机管道",
+                )),
             }
         }
         Ok(Simulated { period, draws, method, notes })
@@ -756,10 +763,13 @@ impl ForecastModel {
         };
         let mut notes = sim.notes.clone();
         if quota.is_empty() {
-            notes.push(format!("no quotas for {p} in the data: attainment figures are null"));
+            notes.push(Note::new(
+                format!("no quotas for {p} in the data: attainment figures are null"),
+                format!("数据中没有 {p} 的目标：达成率等各项为空"),
+            ));
         }
         if matches!(p, Period::Month { .. }) {
-            notes.push("monthly quotas are a third of the quarter's".into());
+            notes.push(Note::new("monthly quotas are a third of the quarter's", "月度目标取季度目标的三分之一"));
         }
         let rows = groups
             .into_iter()

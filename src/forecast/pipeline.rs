@@ -24,6 +24,7 @@
 //! is the empirical (Kaplan–Meier-free) conditional distribution, restricted to snapshots old
 //! enough for their outcome to be known, which removes most of the right-censoring bias.
 
+use super::Note;
 use super::bookings::{Grain, RepInfo, Won, steps_between};
 use crate::domain::{Dataset, Period, Stage, Status};
 use crate::{Error, Result};
@@ -393,7 +394,7 @@ pub struct NewBusiness {
     pub sigma: Option<f64>,
     /// Recent new deals (product, amount), per rep and pooled.
     pub pool: Vec<(usize, String, f64)>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Rep-level over-dispersion of new business: the gamma shape of the rate multiplier
@@ -452,7 +453,10 @@ pub fn new_business(
             mean_based: false,
             sigma: None,
             pool: vec![],
-            notes: vec!["no won deals in the history: no new business expected".into()],
+            notes: vec![Note::new(
+                "no won deals in the history: no new business expected",
+                "历史中没有赢单：不预计新增商机成交",
+            )],
         });
     };
     // Past complete periods, oldest first, whose matching origin lies inside the history and
@@ -494,12 +498,15 @@ pub fn new_business(
         }
     }
     let step = if series.is_empty() {
-        notes.push("no past period to learn new business from: none expected".into());
+        notes.push(Note::new(
+            "no past period to learn new business from: none expected",
+            "没有可供学习新增商机的历史期间：不预计新增",
+        ));
         None
     } else {
         let h = steps_between(last_complete, period).max(1) as usize;
         let f = super::ts::forecast(&series, h, season)?;
-        notes.extend(f.notes.iter().map(|n| format!("new business: {n}")));
+        notes.extend(f.notes.into_iter().map(|n| n.within("new business: ", "新增商机：")));
         f.steps.get(h - 1).copied()
     };
     // The expected amount: the mean count of the same season's past periods (each grown to the
@@ -516,9 +523,12 @@ pub fn new_business(
     let mut sigma = None;
     let expected = if mean_based {
         if (growth - 1.0).abs() >= 0.005 {
-            notes.push(format!(
-                "new business: past periods' counts carried forward by the growth of deal flow ({:+.1}% a year)",
-                100.0 * (growth - 1.0)
+            let pct = 100.0 * (growth - 1.0);
+            notes.push(Note::new(
+                format!(
+                    "new business: past periods' counts carried forward by the growth of deal flow ({pct:+.1}% a year)"
+                ),
+                format!("新增商机：往年同期的新增商机数按商机流量的增长（每年 {pct:+.1}%）推算到本期"),
             ));
         }
         let (size, size_var) = mix_size(won, &periods, season, as_of);
@@ -770,21 +780,29 @@ impl SeasonalConversion {
 
     /// What the factor does to `period`, for the forecast's notes; `None` when it is 1 to two
     /// decimals.
-    pub fn note(&self, period: Period) -> Option<String> {
+    pub fn note(&self, period: Period) -> Option<Note> {
         let f = self.factor(period);
         if (f - 1.0).abs() < 0.005 {
             return None;
         }
-        let (season, grain) = match period {
-            Period::Quarter { quarter, .. } => (format!("Q{quarter}"), "quarter"),
+        let (season, grain, season_zh, grain_zh) = match period {
+            Period::Quarter { quarter, .. } => (format!("Q{quarter}"), "quarter", format!("第{quarter}季度"), "季度"),
             Period::Month { month, .. } => (
                 chrono::Month::try_from(month).map_or_else(|_| format!("month {month}"), |m| m.name().to_string()),
                 "month",
+                format!("{month}月"),
+                "月份",
             ),
         };
-        Some(format!(
-            "open pipeline: win probabilities × {f:.2} for {season}: of the deals open on the eve of past {season}s, \
-             {f:.2}× the average {grain}'s share was won inside them (seasonal conversion)"
+        Some(Note::new(
+            format!(
+                "open pipeline: win probabilities × {f:.2} for {season}: of the deals open on the eve of past {season}s, \
+                 {f:.2}× the average {grain}'s share was won inside them (seasonal conversion)"
+            ),
+            format!(
+                "在途商机：{season_zh}的赢单概率 × {f:.2}：往年{season_zh}开始前夕在途的商机，在该期内赢单的比例是\
+                 平均{grain_zh}的 {f:.2} 倍（季节性转化）"
+            ),
         ))
     }
 }
@@ -1164,7 +1182,7 @@ mod tests {
         let grown = new_business(&org, &won, d("2026-09-30"), q4_2026, 1.1, &[]).unwrap();
         let count = (30.0 * 1.1 + 30.0 * 1.21) / 2.0;
         assert!((grown.per_rep[0] - count * size).abs() < 1e-6, "{} vs {}", grown.per_rep[0], count * size);
-        assert!(grown.notes.iter().any(|n| n.contains("+10.0% a year")), "{:?}", grown.notes);
+        assert!(grown.notes.iter().any(|n| n.en.contains("+10.0% a year")), "{:?}", grown.notes);
         // Seen from 2026-06-30, Q3 has two past Q3s (2024, 2025): counted; seen from
         // 2024-09-30, Q4 has none (2023Q4 is left out): the series view.
         let q3 =
@@ -1493,7 +1511,8 @@ mod tests {
         let c = SeasonalConversion::fit(&ds, d("2026-09-30"));
         assert_eq!(c.quarter.len(), 4);
         let note = c.note(Period::quarter_of(d("2026-12-01"))).unwrap();
-        assert!(note.contains(&format!("× {:.2} for Q4", c.quarter[3])), "{note}");
+        assert!(note.en.contains(&format!("× {:.2} for Q4", c.quarter[3])), "{note}");
+        assert!(note.zh.contains(&format!("第4季度的赢单概率 × {:.2}", c.quarter[3])), "{}", note.zh);
         assert_eq!(SeasonalConversion::default().note(Period::quarter_of(d("2026-12-01"))), None);
         // Ratios: Q4 0.4 (2 periods), others 0.2 (2–3 periods); mean ≈ 0.244. Q4 shrunk by
         // one pseudo-period at the mean: (0.8 + 0.244) / 3 / 0.244 ≈ 1.43.

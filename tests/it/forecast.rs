@@ -504,3 +504,86 @@ fn csv_outputs_name_reps_and_take_a_byte_order_mark_for_excel() {
         assert!(r.stderr.contains("--bom is for --format csv") && r.stdout.is_empty(), "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn forecast_and_quota_plan_tables_in_chinese() {
+    let models = repo().join("models");
+    let m = models.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let r = leadcast(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r.stdout
+    };
+    let latin = |s: &str| s.chars().filter(|c| c.is_ascii_alphabetic()).collect::<String>();
+    // The table's lines: from the column names to the first note.
+    let table = |out: &str, note: &str| -> Vec<String> {
+        out.lines()
+            .skip(1)
+            .filter(|l| !l.starts_with("method") && !l.starts_with("方法"))
+            .take_while(|l| !l.starts_with(note))
+            .map(str::to_string)
+            .collect()
+    };
+    let numbers = |line: &str| line.split_whitespace().rev().take(10).map(str::to_string).collect::<Vec<_>>();
+    for (period, by) in [("2026Q4", "team"), ("2026Q4", "company"), ("2026-11", "rep")] {
+        let en = run(&["forecast", "--models", m, "--period", period, "--by", by]);
+        let zh = run(&["forecast", "--models", m, "--period", period, "--by", by, "--lang", "zh"]);
+        assert!(zh.starts_with(&format!("{period} 业绩预测（按")), "{zh}");
+        let (te, tz) = (table(&en, "note:"), table(&zh, "注："));
+        assert_eq!(te.len(), tz.len(), "{en}\n{zh}");
+        // Column names in Chinese (P10/P50/P90 as Chinese reports write them too), the same
+        // figures row by row, and lined up in terminal columns.
+        assert_eq!(latin(&tz[0]), "PPP", "{}", tz[0]);
+        for (e, z) in te.iter().zip(&tz).skip(1) {
+            assert_eq!(numbers(e), numbers(z), "{e}\n{z}");
+        }
+        let widths: Vec<usize> = tz.iter().map(|l| unicode_width::UnicodeWidthStr::width(l.as_str())).collect();
+        assert!(widths.iter().all(|&w| w == widths[0]), "ragged table:\n{zh}");
+        // Every note in Chinese, one for each English one.
+        let notes_en = en.lines().filter(|l| l.starts_with("note: ")).count();
+        let notes_zh: Vec<&str> = zh.lines().filter_map(|l| l.strip_prefix("注：")).collect();
+        assert!(notes_en > 0 && notes_zh.len() == notes_en, "{en}\n{zh}");
+        for n in &notes_zh {
+            assert!(latin(n).is_empty(), "an English word in {n:?}");
+        }
+        if by == "company" {
+            assert!(tz[1].starts_with("合计 "), "{zh}");
+        }
+        if period == "2026-11" {
+            assert!(notes_zh.contains(&"月度目标取季度目标的三分之一") && zh.contains("11月的赢单概率"), "{zh}");
+        }
+    }
+    // The quota plan (目标分解): levels, column names and notes in Chinese, the same split.
+    let plan =
+        |lang: &str| run(&["quota-plan", "--models", m, "--period", "2027Q1", "--target", "12000000", "--lang", lang]);
+    let (en, zh) = (plan("en"), plan("zh"));
+    assert!(zh.starts_with("2027Q1 目标分解：公司目标 12000000"), "{zh}");
+    let (te, tz) = (table(&en, "note:"), table(&zh, "注："));
+    assert_eq!(latin(&tz[0]), "", "{}", tz[0]);
+    assert_eq!(te.len(), tz.len());
+    for (e, z) in te.iter().zip(&tz).skip(1) {
+        let level = z.split_whitespace().next().unwrap();
+        let expected = match e.split_whitespace().next().unwrap() {
+            "region" => "大区",
+            "team" => "团队",
+            "rep" => "销售",
+            other => panic!("level {other}"),
+        };
+        assert_eq!(level, expected, "{z}");
+        assert_eq!(e.split_whitespace().skip(1).collect::<Vec<_>>(), z.split_whitespace().skip(1).collect::<Vec<_>>());
+    }
+    let widths: Vec<usize> = tz.iter().map(|l| unicode_width::UnicodeWidthStr::width(l.as_str())).collect();
+    assert!(widths.iter().all(|&w| w == widths[0]), "ragged table:\n{zh}");
+    // Chinese is for tables; machines keep the API's keys.
+    for args in [
+        vec!["forecast", "--models", m, "--period", "2026Q4", "--format", "json", "--lang", "zh"],
+        vec!["forecast", "--models", m, "--period", "2026Q4", "--format", "csv", "--lang", "zh"],
+        vec!["quota-plan", "--models", m, "--period", "2027Q1", "--target", "1000", "--format", "json", "--lang", "zh"],
+    ] {
+        let r = leadcast(&args);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(r.stderr.contains("--lang zh is for tables") && r.stdout.is_empty(), "{args:?}: {}", r.stderr);
+    }
+    let r = leadcast(&["quota-plan", "--models", m, "--period", "2027Q1", "--target", "1000", "--lang", "fr"]);
+    assert!(r.code == 1 && r.stderr.contains("--lang must be zh or en"), "{}", r.stderr);
+}

@@ -24,6 +24,7 @@ pub mod optim;
 pub mod select;
 pub mod theta;
 
+use crate::forecast::Note;
 use crate::{Error, Result};
 
 /// The 10%, 50% and 90% quantiles of one forecast step.
@@ -53,7 +54,7 @@ pub struct SeriesForecast {
     /// Steps 1..=horizon.
     pub steps: Vec<Step>,
     /// Human-readable notes, e.g. a fallback taken because the series is short.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Which forecaster to use.
@@ -125,7 +126,10 @@ pub fn forecast_with(y: &[f64], opts: &Options) -> Result<SeriesForecast> {
     let mut m = opts.season.max(1);
     let (lo, hi) = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
     if hi - lo <= 1e-12 * hi.abs().max(lo.abs()) {
-        notes.push(format!("constant series (every value is {}): forecast is that value", y[0]));
+        notes.push(Note::new(
+            format!("constant series (every value is {}): forecast is that value", y[0]),
+            format!("常数序列（每个值都是 {}）：预测即为该值", y[0]),
+        ));
         let s = Step { p10: y[0], p50: y[0], p90: y[0] };
         return Ok(SeriesForecast { method: "constant".into(), steps: vec![s; h], notes });
     }
@@ -142,32 +146,47 @@ pub fn forecast_with(y: &[f64], opts: &Options) -> Result<SeriesForecast> {
         return Ok(f);
     }
     if m > 1 && n < 2 * m {
-        notes.push(format!(
-            "{n} observations are too few for season {m} (at least {} needed): forecast without seasonality",
-            2 * m
+        notes.push(Note::new(
+            format!(
+                "{n} observations are too few for season {m} (at least {} needed): forecast without seasonality",
+                2 * m
+            ),
+            format!("{n} 个观测值不足以估计周期为 {m} 的季节性（至少需要 {} 个）：按无季节性预测", 2 * m),
         ));
         m = 1;
     }
     let positive = lo > 0.0;
     if !positive && opts.method != Method::SeasonalNaive {
-        notes.push("values ≤ 0: multiplicative models excluded, additive intervals".into());
+        notes.push(Note::new(
+            "values ≤ 0: multiplicative models excluded, additive intervals",
+            "有 ≤ 0 的值：不用乘法模型，区间按加法计算",
+        ));
     }
     if h == 0 {
         return Ok(SeriesForecast { method: "none".into(), steps: Vec::new(), notes });
     }
     if n < 5 && opts.method != Method::SeasonalNaive {
-        notes.push(format!("{n} observations are too few for a model: naive forecast"));
+        notes.push(Note::new(
+            format!("{n} observations are too few for a model: naive forecast"),
+            format!("{n} 个观测值不足以拟合模型：用朴素预测（沿用最后一个值）"),
+        ));
         return Ok(naive_forecast(y, 1, h, notes, opts.widen));
     }
     let chosen = choose(y, m, h, opts.method, positive);
     let Some(sel) = chosen else {
-        notes.push(format!("no model could be fitted ({:?}): seasonal naive forecast", opts.method));
+        notes.push(Note::new(
+            format!("no model could be fitted ({:?}): seasonal naive forecast", opts.method),
+            format!("无法拟合模型（{:?}）：用季节性朴素预测", opts.method),
+        ));
         return Ok(naive_forecast(y, m, h, notes, opts.widen));
     };
     let rms = sel.bank.rms();
     let steps = intervals::steps(&sel.mean, &sel.sd, rms.as_deref(), sel.bank.log_scale, opts.widen);
     if steps.iter().any(|s| !(s.p10.is_finite() && s.p50.is_finite() && s.p90.is_finite())) {
-        notes.push(format!("{} gave a non-finite forecast: seasonal naive forecast", sel.name));
+        notes.push(Note::new(
+            format!("{} gave a non-finite forecast: seasonal naive forecast", sel.name),
+            format!("{} 的预测值不是有限数：改用季节性朴素预测", sel.name),
+        ));
         return Ok(naive_forecast(y, m, h, notes, opts.widen));
     }
     Ok(SeriesForecast { method: sel.name, steps, notes })
@@ -250,7 +269,7 @@ fn pick(
     select::pick(cands, default, y, m, h, log_scale)
 }
 
-fn naive_forecast(y: &[f64], m: usize, h: usize, notes: Vec<String>, widen: f64) -> SeriesForecast {
+fn naive_forecast(y: &[f64], m: usize, h: usize, notes: Vec<Note>, widen: f64) -> SeriesForecast {
     let (mean, sd) = naive::forecast(y, m, h);
     let steps = intervals::steps(&mean, &sd, None, false, widen);
     SeriesForecast { method: if m > 1 { "seasonal-naive".into() } else { "naive".into() }, steps, notes }
@@ -319,6 +338,22 @@ mod tests {
         assert_eq!(extreme_scale(-5e99, 3.0), None);
         assert_eq!(extreme_scale(1e-99, 1e-99), None);
         assert_eq!(extreme_scale(0.0, 0.0), None);
+    }
+
+    #[test]
+    fn fallbacks_are_noted_in_english_and_chinese() {
+        let zh = |y: &[f64], h: usize, m: usize| -> Vec<String> {
+            let f = forecast(y, h, m).unwrap();
+            assert!(f.notes.iter().all(|n| n.zh != n.en && !n.en.is_empty()), "{:?}", f.notes);
+            f.notes.into_iter().map(|n| n.zh).collect()
+        };
+        assert_eq!(zh(&[3.0; 6], 2, 1), ["常数序列（每个值都是 3）：预测即为该值"]);
+        let short: Vec<f64> = (1..=6).map(f64::from).collect();
+        assert_eq!(zh(&short, 2, 4), ["6 个观测值不足以估计周期为 4 的季节性（至少需要 8 个）：按无季节性预测"]);
+        assert_eq!(
+            zh(&[0.0, 1.0, 2.0], 2, 1),
+            ["有 ≤ 0 的值：不用乘法模型，区间按加法计算", "3 个观测值不足以拟合模型：用朴素预测（沿用最后一个值）"]
+        );
     }
 
     #[test]
