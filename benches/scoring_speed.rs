@@ -41,7 +41,7 @@ fn main() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bank-marketing/bank-full.csv")
     });
     let want: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let table = match Table::read(&file, None) {
+    let table = match Table::read(&file, &Default::default()) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {}: {e}", file.display());

@@ -192,6 +192,9 @@ pub struct TrainArgs {
     /// Separator of --input (sniffed from the header when absent: `,` `;` tab `|`).
     #[arg(long)]
     pub sep: Option<String>,
+    /// The sheet of a spreadsheet --input, by name or position (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Estimator: auto picks the better of logistic and gbdt by held-out log loss;
     /// naive-bayes is the open-source anchor's method (a baseline).
     #[arg(long, default_value = "auto")]
@@ -229,6 +232,9 @@ pub struct EvaluateArgs {
     /// Separator of --input (sniffed when absent).
     #[arg(long)]
     pub sep: Option<String>,
+    /// The sheet of a spreadsheet --input, by name or position (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Where to write the report (metrics.json, gains.csv, SVG curves, index.html).
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -283,6 +289,9 @@ pub struct ScoreArgs {
     /// Separator of --input (sniffed when absent).
     #[arg(long)]
     pub sep: Option<String>,
+    /// The sheet of a spreadsheet --input, by name or position (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Start a CSV output with a UTF-8 byte-order mark, so that Excel opens it as UTF-8 (without
     /// one, Excel on a Chinese Windows reads it as GBK and garbles Chinese text).
     #[arg(long)]
@@ -323,6 +332,9 @@ pub struct ForecastSeriesArgs {
     /// per series.
     #[arg(long)]
     pub input: PathBuf,
+    /// The sheet of a spreadsheet --input, by name or position (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Steps to forecast.
     #[arg(long)]
     pub horizon: u32,
@@ -412,6 +424,9 @@ pub struct RecommendArgs {
     /// A CSV of contexts (stage, persona, industry, objection) to recommend for in a batch.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// The sheet of a spreadsheet --input, by name or position (default: the first).
+    #[arg(long, requires = "input")]
+    pub sheet: Option<String>,
     /// With --input: the CSV of ranked tracks per context.
     #[arg(long)]
     pub output: Option<PathBuf>,

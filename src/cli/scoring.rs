@@ -11,13 +11,27 @@ use leadcast::score::{self, contract, metrics::Metrics, model::ModelChoice, tabl
 use std::path::Path;
 use std::process::ExitCode;
 
-fn separator(sep: &Option<String>) -> Result<Option<u8>> {
-    match sep.as_deref() {
-        None => Ok(None),
-        Some("\\t") | Some("tab") => Ok(Some(b'\t')),
-        Some(s) if s.len() == 1 => Ok(Some(s.as_bytes()[0])),
-        Some(s) => bail!("--sep must be one character (or `tab`), got {s:?}"),
+/// `--sep` and `--sheet` say how to read `--input`: without one they are an error, not ignored.
+fn only_with_input(input: &Option<std::path::PathBuf>, sep: &Option<String>, sheet: &Option<String>) -> Result<()> {
+    if input.is_none() {
+        for (flag, given) in [("--sep", sep.is_some()), ("--sheet", sheet.is_some())] {
+            if given {
+                bail!("{flag} is for --input (a contract directory's tables are read as they are)");
+            }
+        }
     }
+    Ok(())
+}
+
+/// How to read `--input`: its `--sep` and `--sheet`.
+fn read_options(sep: &Option<String>, sheet: &Option<String>) -> Result<data::raw::ReadOptions> {
+    let separator = match sep.as_deref() {
+        None => None,
+        Some("\\t") | Some("tab") => Some(b'\t'),
+        Some(s) if s.len() == 1 => Some(s.as_bytes()[0]),
+        Some(s) => bail!("--sep must be one character (or `tab`), got {s:?}"),
+    };
+    Ok(data::raw::ReadOptions { separator, sheet: sheet.clone() })
 }
 
 /// Loads a data directory and stops with every problem printed when it is invalid.
@@ -81,6 +95,7 @@ fn summary(kind: &str, version: &str, models: &Path, rep: &train::TrainReport, m
 }
 
 pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
+    only_with_input(&a.input, &a.sep, &a.sheet)?;
     let choice: ModelChoice = a.model.parse().map_err(anyhow::Error::msg)?;
     let registry = Registry::new(&a.models);
     match (a.kind, &a.data, &a.input) {
@@ -94,7 +109,7 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
             };
             let Some(positive) = &a.positive else {
                 // Say which values there are to choose from.
-                let table = Table::read(input, separator(&a.sep)?)?;
+                let table = Table::read(input, &read_options(&a.sep, &a.sheet)?)?;
                 let Some(ti) = table.index(target) else {
                     bail!("{}: no target column {target:?} (the file has: {})", table.file, table.names.join(", "));
                 };
@@ -105,8 +120,8 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                 );
             };
             let p = Progress::start(format!("reading {}", input.display()));
-            let table =
-                Table::read(input, separator(&a.sep)?).with_context(|| format!("reading {}", input.display()))?;
+            let table = Table::read(input, &read_options(&a.sep, &a.sheet)?)
+                .with_context(|| format!("reading {}", input.display()))?;
             let mut spec = train::TrainSpec::new(target, positive);
             spec.id = a.id.clone();
             spec.time = a.time.clone();
@@ -238,6 +253,7 @@ fn labels(table: &Table, model: &score::model::ScoringModel) -> Result<(Table, V
 }
 
 pub fn evaluate(a: args::EvaluateArgs) -> Result<ExitCode> {
+    only_with_input(&a.input, &a.sep, &a.sheet)?;
     let kind = match a.kind {
         ModelKind::Talktrack => return super::talktrack::evaluate(a),
         ModelKind::Scoring => "scoring",
@@ -255,7 +271,8 @@ pub fn evaluate(a: args::EvaluateArgs) -> Result<ExitCode> {
     let (table, y, oracle) = match (&a.input, &a.data) {
         (None, Some(dir)) if kind == "opportunity" => evaluate_opportunities(dir)?,
         (Some(input), None) => {
-            let t = Table::read(input, separator(&a.sep)?).with_context(|| format!("reading {}", input.display()))?;
+            let t = Table::read(input, &read_options(&a.sep, &a.sheet)?)
+                .with_context(|| format!("reading {}", input.display()))?;
             let (t, y) = labels(&t, &model)?;
             (t, y, None)
         }
@@ -264,7 +281,7 @@ pub fn evaluate(a: args::EvaluateArgs) -> Result<ExitCode> {
             let truth = dir.join("truth/leads.csv");
             if truth.is_file() {
                 // A simulated world: judge against what eventually happened, beside the oracle.
-                let t = Table::read(&truth, None)?;
+                let t = Table::read(&truth, &Default::default())?;
                 let col = |n: &str| {
                     t.index(n).map(|i| &t.columns[i]).with_context(|| format!("{}: no column {n}", truth.display()))
                 };
@@ -344,7 +361,7 @@ fn evaluate_opportunities(dir: &Path) -> Result<Labelled> {
     let truth = dir.join("truth/opportunities.csv");
     let mut ended: std::collections::HashMap<String, (bool, f64)> = Default::default();
     if truth.is_file() {
-        let t = Table::read(&truth, None)?;
+        let t = Table::read(&truth, &Default::default())?;
         let col =
             |n: &str| t.index(n).map(|i| &t.columns[i]).with_context(|| format!("{}: no column {n}", truth.display()));
         for ((id, p), st) in col("opportunity_id")?.iter().zip(col("true_win_probability")?).zip(col("final_status")?) {
@@ -378,7 +395,8 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
     };
     let registry = Registry::new(&a.models);
     let (_, model) = score::load(&registry, kind)?;
-    let table = Table::read(&a.input, separator(&a.sep)?).with_context(|| format!("reading {}", a.input.display()))?;
+    let table = Table::read(&a.input, &read_options(&a.sep, &a.sheet)?)
+        .with_context(|| format!("reading {}", a.input.display()))?;
     let preds = model.predict(&table, a.explain, a.top)?;
     let id_col = model.id.as_ref().and_then(|c| table.index(c).map(|i| (c.clone(), i)));
     let mut header = vec![

@@ -61,12 +61,12 @@ struct Row {
     value: f64,
 }
 
-/// Reads the file (CSV with its separator sniffed, or Parquet) into series (sorted by name) of
+/// Reads the file (CSV with its separator sniffed, Parquet or a spreadsheet's sheet) into series (sorted by name) of
 /// rows. `t` values that are neither indices, ISO dates nor periods are dates written
 /// day-month-year or month-day-year: one order for the whole file, chosen as the scoring table
 /// chooses a column's ([`DateOrder::choose`]), and printed.
-fn read(path: &Path) -> Result<BTreeMap<String, Vec<Row>>> {
-    let t = raw::open(path, None).map_err(|p| anyhow!(p.located()))?;
+fn read(path: &Path, opts: &raw::ReadOptions) -> Result<BTreeMap<String, Vec<Row>>> {
+    let t = raw::open(path, opts).map_err(|p| anyhow!(p.located()))?;
     let file = t.file.clone();
     let has = |name: &str| t.headers.iter().any(|h| h.eq_ignore_ascii_case(name));
     let mut read: Vec<Cell> = Vec::new();
@@ -281,7 +281,7 @@ pub fn forecast_series(a: ForecastSeriesArgs) -> Result<ExitCode> {
         bail!("--season must be at least 1 (1 = no seasonality)");
     }
     let file = a.input.display().to_string();
-    let all = read(&a.input)?;
+    let all = read(&a.input, &raw::ReadOptions { sheet: a.sheet.clone(), ..Default::default() })?;
     let mut prepared = Vec::with_capacity(all.len());
     for (name, rows) in all {
         let (y, inferred) = arrange(&file, &name, rows)?;

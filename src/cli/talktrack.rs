@@ -372,7 +372,10 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
     let seed = a.seed.unwrap_or_else(|| now().timestamp_nanos_opt().unwrap_or_default() as u64);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     match (&a.input, &a.output) {
-        (Some(input), Some(output)) => return batch(&model, input, output, a.k, lang, a.bom),
+        (Some(input), Some(output)) => {
+            let opts = leadcast::data::raw::ReadOptions { sheet: a.sheet.clone(), ..Default::default() };
+            return batch(&model, (input, &opts), output, a.k, lang, a.bom);
+        }
         (Some(_), None) | (None, Some(_)) => bail!("batch mode needs both --input contexts.csv and --output recs.csv"),
         (None, None) => {}
     }
@@ -447,9 +450,17 @@ pub fn recommend(a: RecommendArgs) -> Result<ExitCode> {
 }
 
 /// Batch: `stage,persona,industry,objection` in, ranked tracks out.
-fn batch(model: &TalkTrackModel, input: &Path, output: &Path, k: usize, lang: Lang, bom: bool) -> Result<ExitCode> {
-    // Like every table the CLI reads: separator sniffed, CSV or Parquet, ragged rows named.
-    let t = leadcast::data::raw::open(input, None).map_err(|p| anyhow::anyhow!("{}", p.located()))?;
+fn batch(
+    model: &TalkTrackModel,
+    (input, opts): (&Path, &leadcast::data::raw::ReadOptions),
+    output: &Path,
+    k: usize,
+    lang: Lang,
+    bom: bool,
+) -> Result<ExitCode> {
+    // Like every table the CLI reads: separator sniffed, CSV, Parquet or spreadsheet, ragged
+    // rows named.
+    let t = leadcast::data::raw::open(input, opts).map_err(|p| anyhow::anyhow!("{}", p.located()))?;
     let col = |n: &str| t.column_index(n);
     let Some(cs) = col("stage") else {
         bail!("{}: no column \"stage\" (expected columns stage,persona,industry,objection)", input.display());

@@ -66,7 +66,7 @@ pub fn load_dir(dir: &Path, mapping: Option<&Mapping>, problems: &mut Problems) 
                 None => continue,
             },
             None => match raw::find_table(dir, spec.name) {
-                Ok(Some(path)) => match raw::open(&path, None) {
+                Ok(Some(path)) => match raw::open(&path, &raw::ReadOptions::default()) {
                     Ok(t) => t,
                     Err(p) => {
                         problems.push(p);

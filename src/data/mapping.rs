@@ -63,6 +63,8 @@ pub struct TableRule {
     pub empty: bool,
     /// CSV separator of the source (sniffed when absent).
     pub separator: Option<String>,
+    /// The source's sheet, when it is a spreadsheet: by name or position (the first when absent).
+    pub sheet: Option<String>,
     /// Keep only the first row of each value of the table's first column (its ID).
     #[serde(default)]
     pub distinct: bool,
@@ -202,6 +204,8 @@ pub struct ColumnRule {
 #[serde(deny_unknown_fields)]
 pub struct Lookup {
     pub file: String,
+    /// The file's sheet, when it is a spreadsheet (the first when absent).
+    pub sheet: Option<String>,
     pub key: String,
     pub value: String,
     /// Value map applied to the looked-up value.
@@ -365,8 +369,9 @@ impl TableRule {
             return Some(t);
         }
         let from = self.from.as_deref()?;
-        let sep = self.separator.as_ref().map(|s| s.as_bytes()[0]);
-        let src = match raw::open(&dir.join(from), sep) {
+        let opts =
+            raw::ReadOptions { separator: self.separator.as_ref().map(|s| s.as_bytes()[0]), sheet: self.sheet.clone() };
+        let src = match raw::open(&dir.join(from), &opts) {
             Ok(t) => t,
             Err(p) => {
                 problems.push(p);
@@ -598,7 +603,8 @@ fn load_lookup(
     mapping_file: &str,
     at: &str,
 ) -> std::result::Result<HashMap<String, String>, Problem> {
-    let t = raw::open(&dir.join(&l.file), None)?;
+    let opts = raw::ReadOptions { sheet: l.sheet.clone(), ..Default::default() };
+    let t = raw::open(&dir.join(&l.file), &opts)?;
     let find = |c: &str| {
         t.column_index(c).ok_or_else(|| {
             Problem::error(
@@ -657,6 +663,28 @@ mod tests {
     }
 
     #[test]
+    fn a_source_in_a_workbook_is_read_from_its_sheet() {
+        // tests/fixtures/series_book.xlsx: notes on the first sheet, the table on `季度收入`.
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/series_book.xlsx");
+        std::fs::copy(&fixture, dir.path().join("book.xlsx")).unwrap();
+        let toml = "[tables.reps]\nfrom = \"book.xlsx\"\nsheet = \"季度收入\"\n\
+                    [tables.reps.columns]\nrep_id = \"季度\"\nname = \"华东\"\nteam = \"华北\"\nregion = \"华北\"\n";
+        let m = Mapping::parse(toml, Path::new("m.toml")).unwrap();
+        let mut problems = Problems::default();
+        let t = m.tables["reps"].apply(dir.path(), &crate::domain::REPS, &mut problems).unwrap();
+        assert!(!problems.has_errors(), "{problems:?}");
+        let rows: Vec<_> = t.rows.map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 16);
+        assert_eq!((&rows[0].fields[0], &rows[0].fields[1]), ("2022Q1", "1000"));
+        // Without `sheet`, the first sheet (notes, no such columns): an error.
+        let m = Mapping::parse(&toml.replace("sheet = \"季度收入\"\n", ""), Path::new("m.toml")).unwrap();
+        let mut problems = Problems::default();
+        assert!(m.tables["reps"].apply(dir.path(), &crate::domain::REPS, &mut problems).is_none());
+        assert!(problems.has_errors());
+    }
+
+    #[test]
     fn rules_map_look_up_and_fall_back() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("prices.csv"), "product,price\nGTX Pro,4821\n").unwrap();
@@ -668,6 +696,7 @@ mod tests {
                 map: [("GTXPro".to_string(), "GTX Pro".to_string())].into(),
                 lookup: Some(Lookup {
                     file: "prices.csv".into(),
+                    sheet: None,
                     key: "product".into(),
                     value: "price".into(),
                     map: BTreeMap::new(),
@@ -682,6 +711,7 @@ mod tests {
             from: Some("s.csv".into()),
             empty: false,
             separator: None,
+            sheet: None,
             distinct: false,
             columns: BTreeMap::new(),
             note: None,

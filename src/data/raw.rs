@@ -69,20 +69,49 @@ pub fn find_table(dir: &Path, name: &str) -> Result<Option<PathBuf>, Problem> {
     }
 }
 
-/// Spreadsheet files, by extension, read with calamine (first sheet).
+/// The sheet `want` names among `names`: the same name, else the same name with case and
+/// surrounding spaces aside, else a position counting from 1.
+fn pick_sheet(names: &[String], want: &str) -> Option<String> {
+    let fold = |s: &str| s.trim().to_lowercase();
+    names
+        .iter()
+        .find(|n| n.as_str() == want)
+        .or_else(|| names.iter().find(|n| fold(n) == fold(want)))
+        .or_else(|| want.trim().parse::<usize>().ok().and_then(|i| names.get(i.checked_sub(1)?)))
+        .cloned()
+}
+
+/// Spreadsheet files, by extension, read with calamine (the first sheet unless one is named).
 pub const SPREADSHEETS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
-/// Opens a CSV, Parquet or spreadsheet file by extension. `separator` is for CSV; `None` sniffs
-/// it from the header line (`,` `;` tab or `|`).
-pub fn open(path: &Path, separator: Option<u8>) -> Result<RawTable, Problem> {
+/// How to read a file, beyond what its extension says.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// CSV: the field separator; `None` sniffs it from the header line (`,` `;` tab or `|`).
+    pub separator: Option<u8>,
+    /// A spreadsheet's sheet, by name (case and surrounding spaces aside) or by position (`2`,
+    /// counting from 1); `None` reads the first. Asking for a sheet of a CSV or Parquet file
+    /// is an error rather than ignored.
+    pub sheet: Option<String>,
+}
+
+/// Opens a CSV, Parquet or spreadsheet file by extension.
+pub fn open(path: &Path, opts: &ReadOptions) -> Result<RawTable, Problem> {
     let file = display_name(path);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let spreadsheet = SPREADSHEETS.contains(&ext.as_str());
+    if let (Some(sheet), false) = (&opts.sheet, spreadsheet) {
+        return Err(Problem::error(
+            &file,
+            format!("sheet {sheet:?} was asked for, but {file} is not a spreadsheet (.{})", SPREADSHEETS.join(", .")),
+        ));
+    }
     if ext == "parquet" || ext == "pq" {
         open_parquet(path, file)
-    } else if SPREADSHEETS.contains(&ext.as_str()) {
-        open_spreadsheet(path, file)
+    } else if spreadsheet {
+        open_spreadsheet(path, file, opts.sheet.as_deref())
     } else {
-        open_csv(path, file, separator)
+        open_csv(path, file, opts.separator)
     }
 }
 
@@ -444,23 +473,27 @@ fn open_parquet(path: &Path, file: String) -> Result<RawTable, Problem> {
 /// export date) are passed over to the first row with two or more, the header. Blank rows are
 /// skipped; columns right of the last named header are not read (a stray note beside a table
 /// has no column name to be read by).
-fn open_spreadsheet(path: &Path, file: String) -> Result<RawTable, Problem> {
+fn open_spreadsheet(path: &Path, file: String, sheet: Option<&str>) -> Result<RawTable, Problem> {
     use calamine::{Data, Reader};
-    let read = || -> Result<(String, calamine::Range<Data>), String> {
-        let mut wb = calamine::open_workbook_auto(path).map_err(|e| e.to_string())?;
-        let first = wb.sheet_names().first().cloned().ok_or("the workbook has no sheet")?;
-        let range = wb.worksheet_range(&first).map_err(|e| e.to_string())?;
-        Ok((first, range))
+    let unreadable =
+        |e: String| format!("cannot read the spreadsheet ({e}); is it a workbook as a spreadsheet program saves it?");
+    let asked = sheet.is_some();
+    let read = || -> Result<(String, Vec<String>, calamine::Range<Data>), String> {
+        let mut wb = calamine::open_workbook_auto(path).map_err(|e| unreadable(e.to_string()))?;
+        let names = wb.sheet_names();
+        let name = match sheet {
+            None => names.first().cloned().ok_or_else(|| unreadable("the workbook has no sheet".into()))?,
+            Some(want) => pick_sheet(&names, want)
+                .ok_or_else(|| format!("no sheet {want:?} in the workbook (its sheets: {})", names.join(", ")))?,
+        };
+        let range = wb.worksheet_range(&name).map_err(|e| unreadable(e.to_string()))?;
+        let others = names.into_iter().filter(|n| *n != name).collect();
+        Ok((name, others, range))
     };
     // A corrupt file must not take the process down, whatever the reader does with it.
-    let (sheet, range) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+    let (sheet, others, range) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
         Ok(Ok(x)) => x,
-        Ok(Err(e)) => {
-            return Err(Problem::error(
-                &file,
-                format!("cannot read the spreadsheet ({e}); is it a workbook as a spreadsheet program saves it?"),
-            ));
-        }
+        Ok(Err(e)) => return Err(Problem::error(&file, e)),
         Err(_) => return Err(Problem::error(&file, "cannot read the spreadsheet: it is corrupt or truncated")),
     };
     let text = |d: &Data| -> String {
@@ -483,10 +516,19 @@ fn open_spreadsheet(path: &Path, file: String) -> Result<RawTable, Problem> {
     let filled = |r: &[Data]| r.iter().filter(|c| !text(c).trim().is_empty()).count();
     let titles = range.rows().position(|r| filled(r) >= 2).unwrap_or(0);
     let first_row = range.start().map_or(0, |(r, _)| r as u64) + titles as u64;
+    // Read by default from a workbook of several sheets, the table says what else is there.
+    let which = match (&others[..], asked) {
+        ([], _) | (_, true) => format!("sheet {sheet}"),
+        (others, false) => {
+            let shown: Vec<&str> = others.iter().take(5).map(String::as_str).collect();
+            let more = if others.len() > shown.len() { ", …" } else { "" };
+            format!("first of sheets {sheet}, {}{more}", shown.join(", "))
+        }
+    };
     let file = if titles > 0 {
-        format!("{file} (sheet {sheet}, header in row {})", first_row + 1)
+        format!("{file} ({which}, header in row {})", first_row + 1)
     } else {
-        format!("{file} (sheet {sheet})")
+        format!("{file} ({which})")
     };
     let mut rows = range.rows().skip(titles);
     let Some(header) = rows.next() else {
@@ -526,7 +568,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.csv");
         std::fs::write(&p, bytes).unwrap();
-        let t = open(&p, None)?;
+        let t = open(&p, &ReadOptions::default())?;
         Ok((t.headers, t.rows.collect()))
     }
 
@@ -601,21 +643,21 @@ mod tests {
         text.push_str(&"Smith,1\n".repeat(HEAD as usize / 8 + 10));
         text.push_str("José,2\nZoë,3\n");
         std::fs::write(&p, encoding_rs::WINDOWS_1252.encode(&text).0).unwrap();
-        let t = open(&p, None).unwrap();
+        let t = open(&p, &ReadOptions::default()).unwrap();
         assert_eq!(t.file, "t.csv (windows-1252)");
         let rows: Vec<RawRow> = t.rows.map(Result::unwrap).collect();
         assert_eq!(&rows[rows.len() - 2].fields[0], "José");
         // UTF-8 over three read chunks, a character cut at both chunk ends (13-byte rows after a
         // 7-byte header: the chunks start at bytes 5 and 1 of a row): streamed as UTF-8.
         std::fs::write(&p, "name,n\n".to_string() + &"ëëëëë,1\n".repeat(200_000)).unwrap();
-        let mut t = open(&p, None).unwrap();
+        let mut t = open(&p, &ReadOptions::default()).unwrap();
         assert_eq!(t.file, "t.csv");
         assert!(t.rows.all(|r| r.is_ok_and(|r| &r.fields[0] == "ëëëëë")));
         // A UTF-8 file damaged after its head stays UTF-8: the damaged row is the error.
         let mut bytes = ("name,n\n".to_string() + &"Zoë,1\n".repeat(20_000)).into_bytes();
         bytes.extend(b"\xff,2\n");
         std::fs::write(&p, bytes).unwrap();
-        let t = open(&p, None).unwrap();
+        let t = open(&p, &ReadOptions::default()).unwrap();
         assert_eq!(t.file, "t.csv");
         let rows: Vec<_> = t.rows.collect();
         assert!(rows[..20_000].iter().all(Result::is_ok));
@@ -627,8 +669,8 @@ mod tests {
         // tests/fixtures/cells.xlsx: sheet 线索 (a second sheet is not read), a header, typed
         // cells, dates formatted as dates, a #N/A, a blank row, a note beside the table.
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cells.xlsx");
-        let t = open(&p, None).unwrap();
-        assert_eq!(t.file, "cells.xlsx (sheet 线索)");
+        let t = open(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(t.file, "cells.xlsx (first of sheets 线索, other)");
         assert_eq!(t.headers, ["lead_id", "金额", "created", "converted", "note"]);
         let rows: Vec<RawRow> = t.rows.map(Result::unwrap).collect();
         let cells = |r: &RawRow| r.fields.iter().map(str::to_string).collect::<Vec<_>>();
@@ -641,16 +683,37 @@ mod tests {
             rows.iter().map(|r| (r.row, r.line)).collect::<Vec<_>>(),
             [(1, Some(2)), (2, Some(3)), (3, Some(5))]
         );
+        // Another sheet, by name (case aside) or position; one that is not there, or a sheet
+        // of a CSV, is an error that says what there is.
+        let sheet = |name: &str| ReadOptions { sheet: Some(name.into()), ..Default::default() };
+        for name in ["other", " Other", "2"] {
+            let t = open(&p, &sheet(name)).unwrap();
+            assert_eq!((t.file.as_str(), &t.headers[..]), ("cells.xlsx (sheet other)", &["ignored".to_string()][..]));
+        }
+        assert_eq!(open(&p, &sheet("1")).unwrap().file, "cells.xlsx (sheet 线索)");
+        for (name, message) in [
+            ("3", r#"cells.xlsx: no sheet "3" in the workbook (its sheets: 线索, other)"#),
+            ("0", r#"cells.xlsx: no sheet "0" in the workbook (its sheets: 线索, other)"#),
+            ("leads", r#"cells.xlsx: no sheet "leads" in the workbook (its sheets: 线索, other)"#),
+        ] {
+            assert_eq!(open(&p, &sheet(name)).err().expect(name).located(), message);
+        }
+        let csv = tempfile::tempdir().unwrap();
+        std::fs::write(csv.path().join("t.csv"), "a,b\n1,2\n").unwrap();
+        let e = open(&csv.path().join("t.csv"), &sheet("2")).err().expect("a sheet of a CSV");
+        assert!(e.located().starts_with(r#"t.csv: sheet "2" was asked for, but t.csv is not a spreadsheet"#), "{e}");
         // Not a spreadsheet, or a damaged one: an error naming the file, no panic.
         let dir = tempfile::tempdir().unwrap();
         for (name, bytes) in [("empty.xlsx", Vec::new()), ("text.xlsx", b"a,b\n1,2\n".to_vec())] {
             let q = dir.path().join(name);
             std::fs::write(&q, &bytes).unwrap();
-            let e = open(&q, None).err().expect("an error");
+            let e = open(&q, &ReadOptions::default()).err().expect("an error");
             assert!(e.to_string().contains(&format!("{name}: cannot read the spreadsheet (")), "{e}");
         }
         // A title and an export date above the header (tests/fixtures/titled.xlsx).
-        let t = open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/titled.xlsx"), None).unwrap();
+        let t =
+            open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/titled.xlsx"), &ReadOptions::default())
+                .unwrap();
         assert_eq!(t.file, "titled.xlsx (sheet 商机, header in row 4)");
         assert_eq!(t.headers, ["商机编号", "金额", "状态"]);
         let rows: Vec<RawRow> = t.rows.map(Result::unwrap).collect();
@@ -660,7 +723,7 @@ mod tests {
         cut.truncate(cut.len() / 2);
         let q = dir.path().join("cut.xlsx");
         std::fs::write(&q, cut).unwrap();
-        assert!(open(&q, None).is_err());
+        assert!(open(&q, &ReadOptions::default()).is_err());
         // Damaged anywhere (a few bytes changed, 300 seeded ways): read or refused, never a
         // panic, every row whole.
         let whole = std::fs::read(&p).unwrap();
@@ -678,7 +741,7 @@ mod tests {
                 bytes[at] = next(256) as u8;
             }
             std::fs::write(&q, &bytes).unwrap();
-            if let Ok(mut t) = open(&q, None) {
+            if let Ok(mut t) = open(&q, &ReadOptions::default()) {
                 let width = t.headers.len();
                 assert!(t.rows.all(|r| r.is_ok_and(|r| r.fields.len() == width)));
             }

@@ -22,11 +22,11 @@ pub struct Table {
 const MAX_LISTED: usize = 10;
 
 impl Table {
-    /// Reads a CSV (separator sniffed unless given) or Parquet file. Unreadable rows (ragged,
+    /// Reads a CSV (separator sniffed unless given), Parquet or spreadsheet file. Unreadable rows (ragged,
     /// not UTF-8) are an error that lists them; an empty table is an error.
-    pub fn read(path: &Path, separator: Option<u8>) -> Result<Table> {
+    pub fn read(path: &Path, opts: &raw::ReadOptions) -> Result<Table> {
         let invalid = |msg: String| Error::InvalidData { errors: 1, first: msg };
-        let t = raw::open(path, separator).map_err(|p| invalid(p.located()))?;
+        let t = raw::open(path, opts).map_err(|p| invalid(p.located()))?;
         let mut columns = vec![Vec::new(); t.headers.len()];
         let mut bad = Vec::new();
         for item in t.rows {

@@ -510,3 +510,72 @@ fn a_wide_table_forecasts_like_its_long_form() {
     assert_eq!(c, 1);
     assert!(e.contains("bad.csv, row 20 (line 21), column south: \"lots"), "{e}");
 }
+
+#[test]
+fn a_workbooks_other_sheet_is_read_with_sheet() {
+    // tests/fixtures/series_book.xlsx: a sheet of notes first (说明), the table on the second
+    // (季度收入: quarters 2022Q1–2025Q4, one column per region), as finance keeps a workbook.
+    // The same numbers as a CSV.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("季度,华东,华北\n");
+    for i in 0..16usize {
+        let east = 1000 + 40 * i + [0, 120, 60, 300][i % 4];
+        let north = 800 + 25 * i + [50, 0, 90, 200][i % 4];
+        writeln!(csv, "{}Q{},{east},{north}", 2022 + i / 4, i % 4 + 1).unwrap();
+    }
+    let (code, err, from_csv) = run(&write(dir.path(), "季度收入.csv", &csv), "4", None);
+    assert_eq!(code, 0, "{err}");
+    let book = crate::util::repo().join("tests/fixtures/series_book.xlsx");
+    let with_sheet = |sheet: Option<&str>| {
+        let out = dir.path().join("book.out.csv");
+        let _ = std::fs::remove_file(&out);
+        let mut args = vec![
+            "forecast-series",
+            "--input",
+            book.to_str().unwrap(),
+            "--horizon",
+            "4",
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        if let Some(s) = sheet {
+            args.extend(["--sheet", s]);
+        }
+        let r = leadcast(&args);
+        let rows = if r.code == 0 { read_csv(&out).1 } else { Vec::new() };
+        (r.code, r.stderr, rows)
+    };
+    for sheet in ["季度收入", "2"] {
+        let (code, err, rows) = with_sheet(Some(sheet));
+        assert_eq!(code, 0, "{sheet}: {err}");
+        assert!(err.contains("series_book.xlsx (sheet 季度收入): no series,t,value columns"), "{err}");
+        assert_eq!(rows, from_csv, "--sheet {sheet}");
+        assert_eq!(rows.len(), 8);
+    }
+    // Without --sheet the first sheet is read, and the error says what else the workbook holds;
+    // a sheet it does not hold is named with the ones it does.
+    let (code, err, _) = with_sheet(None);
+    assert_eq!(code, 1);
+    assert!(err.contains("series_book.xlsx (first of sheets 说明, 季度收入): no column `series`"), "{err}");
+    let (code, err, _) = with_sheet(Some("Revenue"));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(r#"series_book.xlsx: no sheet "Revenue" in the workbook (its sheets: 说明, 季度收入)"#),
+        "{err}"
+    );
+    // --sheet of a CSV is an error, not ignored.
+    let csv_path = dir.path().join("季度收入.csv");
+    let r = leadcast(&[
+        "forecast-series",
+        "--input",
+        csv_path.to_str().unwrap(),
+        "--sheet",
+        "2",
+        "--horizon",
+        "4",
+        "--output",
+        dir.path().join("x.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not a spreadsheet (.xlsx, .xlsm, .xls, .ods)"), "{}", r.stderr);
+}

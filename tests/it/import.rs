@@ -377,3 +377,60 @@ fn a_contract_table_saved_as_xlsx_reads_like_its_csv() {
     assert!(r.stderr.contains("leadcast writes CSV (or Parquet), not .xlsx; name the output .csv"), "{}", r.stderr);
     assert!(!out.exists());
 }
+
+#[test]
+fn a_named_sheet_of_a_workbook_scores_like_its_csv() {
+    // tests/fixtures/leads_book.xlsx: a README sheet first, then the first 30 leads of
+    // data/sample on sheet `leads` (numbers as number cells).
+    let root = tempfile::tempdir().unwrap();
+    let csv = root.path().join("leads30.csv");
+    let text = std::fs::read_to_string(repo().join("data/sample/leads.csv")).unwrap();
+    std::fs::write(&csv, text.lines().take(31).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let book = repo().join("tests/fixtures/leads_book.xlsx");
+    let models = repo().join("models");
+    let score = |input: &std::path::Path, out: &str, extra: &[&str]| {
+        let out = root.path().join(out);
+        let mut args = vec![
+            "score",
+            "--models",
+            models.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let r = leadcast(&args);
+        (r, std::fs::read_to_string(&out).unwrap_or_default())
+    };
+    let (r, from_csv) = score(&csv, "csv.csv", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(from_csv.lines().count(), 31);
+    for sheet in ["leads", "LEADS", "2"] {
+        let (r, from_book) = score(&book, "book.csv", &["--sheet", sheet]);
+        assert_eq!(r.code, 0, "{sheet}: {}", r.stderr);
+        assert_eq!(from_book, from_csv, "--sheet {sheet}");
+    }
+    // The first sheet has no lead columns: the error lists the missing ones and says which
+    // sheet it read of which.
+    let (r, _) = score(&book, "first.csv", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("leads_book.xlsx (first of sheets README, leads)"), "{}", r.stderr);
+    // How to read --input means nothing without one: an error, not ignored.
+    let m = root.path().join("m");
+    for flag in ["--sheet", "--sep"] {
+        let r = leadcast(&[
+            "train",
+            "scoring",
+            "--data",
+            repo().join("data/sample").to_str().unwrap(),
+            "--models",
+            m.to_str().unwrap(),
+            flag,
+            "2",
+        ]);
+        assert_eq!(r.code, 1, "{flag}");
+        assert!(r.stderr.contains(&format!("{flag} is for --input")), "{}", r.stderr);
+        assert!(!m.exists(), "nothing trained");
+    }
+}

@@ -186,7 +186,7 @@ fn any_table_trains_with_an_inferred_schema_and_scores_file_to_file() {
     let (plain, marked) = (std::fs::read(&out).unwrap(), std::fs::read(&with_bom).unwrap());
     assert!(!plain.starts_with(b"\xef\xbb\xbf"));
     assert_eq!(marked, [b"\xef\xbb\xbf".as_slice(), &plain].concat());
-    let back = leadcast::score::table::Table::read(&with_bom, None).unwrap();
+    let back = leadcast::score::table::Table::read(&with_bom, &Default::default()).unwrap();
     assert_eq!(back.names[0], "row");
     // The same through Parquet.
     let outp = root.path().join("scores.parquet");
