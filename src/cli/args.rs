@@ -312,7 +312,7 @@ pub struct ForecastArgs {
     /// table, json or csv.
     #[arg(long, default_value = "table")]
     pub format: String,
-    /// Only this group (a rep id, team, region or product of the --by level).
+    /// Only this group: a rep by ID or name, a team, region or product of the --by level.
     #[arg(long)]
     pub key: Option<String>,
     /// With --format csv: start with a UTF-8 byte-order mark, so that Excel opens the saved

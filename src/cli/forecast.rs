@@ -135,15 +135,18 @@ pub fn forecast(a: ForecastArgs) -> Result<ExitCode> {
     let mut rev = m.revenue_rows(&sim, by);
     let mut quota = (by != Level::Product).then(|| m.quota_rows(&sim, by));
     if let Some(k) = &a.key {
-        rev.rows.retain(|r| &r.key == k);
+        // A rep by ID or by name; two reps of one name are both shown, each with its ID.
+        let k = k.trim();
+        rev.rows.retain(|r| r.answers_to(k));
         if let Some(q) = quota.as_mut() {
-            q.rows.retain(|r| &r.key == k);
+            q.rows.retain(|r| r.answers_to(k));
         }
         if rev.rows.is_empty() {
             let keys = m.keys(by);
-            let shown: Vec<&str> = keys.iter().take(12).map(String::as_str).collect();
+            let shown: Vec<String> = keys.iter().take(12).map(|key| rep_label(&m, by, key)).collect();
+            let what = if by == Level::Rep { "neither a rep's ID nor a rep's name; " } else { "" };
             bail!(
-                "unknown {by} {k:?} (known: {}{})",
+                "unknown {by} {k:?} ({what}known: {}{})",
                 shown.join(", "),
                 if keys.len() > shown.len() { ", …" } else { "" }
             );

@@ -174,6 +174,20 @@ pub struct QuotaRow {
     pub coverage: Option<f64>,
 }
 
+impl RevenueRow {
+    /// Whether `key` names this row: its key, or the rep's name (managers know reps by name).
+    pub fn answers_to(&self, key: &str) -> bool {
+        self.key == key || self.name.as_deref() == Some(key)
+    }
+}
+
+impl QuotaRow {
+    /// Whether `key` names this row: its key, or the rep's name.
+    pub fn answers_to(&self, key: &str) -> bool {
+        self.key == key || self.name.as_deref() == Some(key)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaForecast {
     pub period: String,

@@ -9,7 +9,9 @@ use super::models::Served;
 use super::state::AppState;
 use crate::domain::Period;
 use crate::forecast::bookings::Level;
-use crate::forecast::model::{ForecastModel, OpenOpportunity, QuotaForecast, QuotaPlan, RevenueForecast};
+use crate::forecast::model::{
+    ForecastModel, OpenOpportunity, QuotaForecast, QuotaPlan, QuotaRow, RevenueForecast, RevenueRow,
+};
 use crate::forecast::plan::{Bound, PlanLimits};
 use axum::Json;
 use axum::extract::State;
@@ -51,9 +53,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
 }
 
 /// Keeps the rows of `key` (404 when no row has it).
-fn only<T>(rows: &mut Vec<T>, key: Option<&str>, get: impl Fn(&T) -> &str) -> Result<(), ApiError> {
+fn only<T>(rows: &mut Vec<T>, key: Option<&str>, is: impl Fn(&T, &str) -> bool) -> Result<(), ApiError> {
     if let Some(k) = key {
-        rows.retain(|r| get(r) == k);
+        rows.retain(|r| is(r, k.trim()));
         if rows.is_empty() {
             return Err(
                 ApiError::not_found(format!("no group {k:?} at this level")).with_details(json!({"path": "key"}))
@@ -69,7 +71,7 @@ pub struct RevenueQuery {
     pub period: Option<String>,
     /// company (default), region, team, rep or product.
     pub by: Option<String>,
-    /// Only this group (e.g. a rep_id).
+    /// Only this group (a rep_id or a rep's name, a team, region or product).
     pub key: Option<String>,
 }
 
@@ -93,7 +95,7 @@ pub async fn revenue(
     let p = period(&s.model, q.period.as_deref())?;
     let by = level(q.by.as_deref(), Level::Company, "by")?;
     let mut f = blocking(move || s.model.revenue(&p, by).map_err(library)).await?;
-    only(&mut f.rows, q.key.as_deref(), |r| &r.key)?;
+    only(&mut f.rows, q.key.as_deref(), RevenueRow::answers_to)?;
     Ok(Json(f))
 }
 
@@ -177,7 +179,7 @@ pub struct QuotaQuery {
     pub period: Option<String>,
     /// company, region, team or rep (default).
     pub level: Option<String>,
-    /// Only this group (a rep_id, team or region).
+    /// Only this group (a rep_id or a rep's name, a team or region).
     pub key: Option<String>,
 }
 
@@ -203,7 +205,7 @@ pub async fn quota(
         return Err(ApiError::field("level", "quotas exist for company, region, team and rep, not product"));
     }
     let mut f = blocking(move || s.model.quota(&p, lvl).map_err(library)).await?;
-    only(&mut f.rows, q.key.as_deref(), |r| &r.key)?;
+    only(&mut f.rows, q.key.as_deref(), QuotaRow::answers_to)?;
     Ok(Json(f))
 }
 

@@ -574,6 +574,16 @@ fn forecast_and_quota_plan_tables_in_chinese() {
     }
     let widths: Vec<usize> = tz.iter().map(|l| unicode_width::UnicodeWidthStr::width(l.as_str())).collect();
     assert!(widths.iter().all(|&w| w == widths[0]), "ragged table:\n{zh}");
+    // A rep by name as by ID; a name that is no rep's is an error saying what --key takes.
+    let reps = repo().join("data/sample/reps.csv");
+    let (id, name) = (cell(&reps, 1, "rep_id"), cell(&reps, 1, "name"));
+    let by_id = run(&["forecast", "--models", m, "--period", "2026Q4", "--by", "rep", "--key", &id]);
+    let by_name = run(&["forecast", "--models", m, "--period", "2026Q4", "--by", "rep", "--key", &name]);
+    assert_eq!(by_id, by_name);
+    assert!(by_id.lines().any(|l| l.starts_with(&format!("{id} {name} "))), "{by_id}");
+    let r = leadcast(&["forecast", "--models", m, "--period", "2026Q4", "--by", "rep", "--key", "张三丰"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("neither a rep's ID nor a rep's name; known: R001 "), "{}", r.stderr);
     // Chinese is for tables; machines keep the API's keys.
     for args in [
         vec!["forecast", "--models", m, "--period", "2026Q4", "--format", "json", "--lang", "zh"],

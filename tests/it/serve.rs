@@ -452,6 +452,20 @@ fn suite_more(s: &Server) {
     );
     let (st, e) = get(s, "/v1/forecasts/quota?period=2026Q4&level=rep&key=R-NOBODY", Some(PLANNER));
     assert_eq!((st, error_code(&e).as_str()), (404, "not_found"));
+    // A rep by name as by ID (managers know reps by name; the name percent-encoded as a
+    // browser sends it).
+    let (_, all) = get(s, "/v1/forecasts/quota?period=2026Q4&level=rep", Some(PLANNER));
+    let first = &all["rows"][0];
+    let name = first["name"].as_str().expect("rows by rep carry the rep's name");
+    let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+    for key in [first["key"].as_str().unwrap().to_string(), encoded] {
+        for path in ["quota?period=2026Q4&level=rep", "revenue?period=2026Q4&by=rep"] {
+            let (st, one) = get(s, &format!("/v1/forecasts/{path}&key={key}"), Some(PLANNER));
+            assert_eq!(st, 200, "{key}: {one}");
+            let rows = one["rows"].as_array().unwrap();
+            assert!(rows.len() == 1 && rows[0]["key"] == first["key"], "{key}: {one}");
+        }
+    }
     let (st, w) = post(
         s,
         "/v1/forecasts/revenue",
