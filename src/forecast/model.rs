@@ -867,9 +867,46 @@ impl ForecastModel {
             })
             .collect();
         let region_cap: Vec<f64> = region_tot.iter().map(|t| t.iter().sum::<f64>() / n as f64).collect();
-        let region_q = plan::allocate(target, &region_cap, limits.region, "the regions")?;
+        // Each unit's range: its level's floor and cap, within what its members can take
+        // together (their floors add up to its least quota, their caps to its most). Without
+        // it a region's proportional share could leave a team less than its reps' floors.
+        let rep_range = limits.rep.range();
+        let team_ranges: Vec<Vec<plan::Range>> = regions
+            .values()
+            .map(|teams| {
+                teams
+                    .iter()
+                    .map(|(team, m)| {
+                        plan::Range::sum(&vec![rep_range; m.len()]).within(limits.team, &format!("team {team}"))
+                    })
+                    .collect::<Result<_>>()
+            })
+            .collect::<Result<_>>()?;
+        let region_ranges: Vec<plan::Range> = regions
+            .keys()
+            .zip(&team_ranges)
+            .map(|(region, teams)| plan::Range::sum(teams).within(limits.region, &format!("region {region}")))
+            .collect::<Result<_>>()?;
+        let company_range = plan::Range::sum(&region_ranges);
+        if company_range.lo > target * (1.0 + 1e-12) {
+            return Err(Error::InvalidArgument(format!(
+                "the floors need at least {:.0} in all (every region, team and rep at least at its floor, \
+                 and at least at its members' floors together), above the target {target:.0}",
+                company_range.lo
+            )));
+        }
+        if company_range.hi < target * (1.0 - 1e-12) {
+            return Err(Error::InvalidArgument(format!(
+                "the caps allow at most {:.0} in all (every region, team and rep at most at its cap, \
+                 and at most at its members' caps together), below the target {target:.0}",
+                company_range.hi
+            )));
+        }
+        let region_q = plan::allocate(target, &region_cap, &region_ranges, "the regions")?;
         let mut company = vec![0.0; n];
-        for (((region, teams), rq), (rt, rc)) in regions.iter().zip(&region_q).zip(region_tot.iter().zip(&region_cap)) {
+        for ((((region, teams), rq), (rt, rc)), team_ranges) in
+            regions.iter().zip(&region_q).zip(region_tot.iter().zip(&region_cap)).zip(&team_ranges)
+        {
             add(&mut company, rt);
             rows.push(PlanRow {
                 level: Level::Region,
@@ -889,7 +926,7 @@ impl ForecastModel {
                 })
                 .collect();
             let team_cap: Vec<f64> = team_tot.iter().map(|t| t.iter().sum::<f64>() / n as f64).collect();
-            let team_q = plan::allocate(*rq, &team_cap, limits.team, &format!("the teams of region {region}"))?;
+            let team_q = plan::allocate(*rq, &team_cap, team_ranges, &format!("the teams of region {region}"))?;
             for (((team, m), tq), (tt, tc)) in teams.iter().zip(&team_q).zip(team_tot.iter().zip(&team_cap)) {
                 rows.push(PlanRow {
                     level: Level::Team,
@@ -901,7 +938,7 @@ impl ForecastModel {
                     p_attain: p_hit(tt, *tq),
                 });
                 let caps: Vec<f64> = m.iter().map(|(_, g)| mean(g)).collect();
-                let rep_q = plan::allocate(*tq, &caps, limits.rep, &format!("the reps of team {team}"))?;
+                let rep_q = plan::allocate(*tq, &caps, &vec![rep_range; m.len()], &format!("the reps of team {team}"))?;
                 for ((r, g), q) in m.iter().zip(&rep_q) {
                     rows.push(PlanRow {
                         level: Level::Rep,

@@ -3,11 +3,14 @@
 //!
 //! The split at each level is a proportional allocation with bounds, solved by "water filling":
 //! allocate in proportion to capacity, pin the units that break a bound at that bound, and share
-//! what is left among the others, until no bound is broken. Invariants: the quotas of a level's
-//! children add up to their parent's quota exactly (up to float rounding), every quota lies
-//! within its bounds, and an infeasible request (floors above the target, caps below it) is an
-//! error that says which level and by how much. Written here: it is twenty lines and no crate
-//! offers it.
+//! what is left among the others, until no bound is broken. A unit's bounds are its level's
+//! floor and cap within what its members can take together ([`Range`]: a team of five reps with
+//! floors of 100,000 takes at least 500,000), so a split at one level never leaves a unit a
+//! quota that cannot be split below it. Invariants: the quotas of a level's children add up to
+//! their parent's quota exactly (up to float rounding), every quota lies within its bounds, and
+//! an infeasible request (floors above the target, caps below it, a unit's cap below its
+//! members' floors) is an error that says which unit and by how much. Written here: it is
+//! twenty lines and no crate offers it.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -58,10 +61,54 @@ impl PlanLimits {
     }
 }
 
-/// Splits `total` among units in proportion to `weights`, each within `bound`. `what` names the
-/// units in errors (e.g. "the teams of region east").
-pub fn allocate(total: f64, weights: &[f64], bound: Bound, what: &str) -> Result<Vec<f64>> {
+/// The range a unit's quota may take: at least `lo`, at most `hi` (infinite without a cap).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Range {
+    /// Any amount from 0 up.
+    pub const ANY: Range = Range { lo: 0.0, hi: f64::INFINITY };
+
+    /// The sum of `parts`: a unit whose quota is split among them can take no less than their
+    /// floors together and no more than their caps.
+    pub fn sum(parts: &[Range]) -> Range {
+        parts.iter().fold(Range { lo: 0.0, hi: 0.0 }, |a, r| Range { lo: a.lo + r.lo, hi: a.hi + r.hi })
+    }
+
+    /// This range within `bound`; `what` names the unit in the error when nothing is left (its
+    /// own cap below what its members' floors need, or its floor above their caps).
+    pub fn within(self, bound: Bound, what: &str) -> Result<Range> {
+        let r =
+            Range { lo: self.lo.max(bound.floor.unwrap_or(0.0)), hi: self.hi.min(bound.cap.unwrap_or(f64::INFINITY)) };
+        if r.lo > r.hi * (1.0 + 1e-12) {
+            return Err(Error::InvalidArgument(match (bound.cap, bound.floor) {
+                (Some(c), _) if c < self.lo => {
+                    format!("{what}: its members' floors add up to {:.0}, above its cap {c:.0}", self.lo)
+                }
+                (_, Some(f)) => format!("{what}: its floor {f:.0} is above its members' caps, {:.0} together", self.hi),
+                _ => format!("{what}: no quota from {:.0} to {:.0}", r.lo, r.hi),
+            }));
+        }
+        Ok(r)
+    }
+}
+
+impl Bound {
+    /// The range of a unit with this bound and no members below it (a floor above its cap is
+    /// refused earlier, by [`PlanLimits::check`]).
+    pub fn range(self) -> Range {
+        Range { lo: self.floor.unwrap_or(0.0), hi: self.cap.unwrap_or(f64::INFINITY) }
+    }
+}
+
+/// Splits `total` among units in proportion to `weights`, each within its range. `what` names
+/// the units in errors (e.g. "the teams of region east").
+pub fn allocate(total: f64, weights: &[f64], ranges: &[Range], what: &str) -> Result<Vec<f64>> {
     let n = weights.len();
+    debug_assert_eq!(n, ranges.len());
     if n == 0 {
         return if total == 0.0 {
             Ok(vec![])
@@ -69,18 +116,17 @@ pub fn allocate(total: f64, weights: &[f64], bound: Bound, what: &str) -> Result
             Err(Error::InvalidArgument(format!("{what}: nobody to give a quota of {total:.0} to")))
         };
     }
-    let lo = bound.floor.unwrap_or(0.0);
-    let hi = bound.cap.unwrap_or(f64::INFINITY);
-    if lo * n as f64 > total * (1.0 + 1e-12) {
+    let all = Range::sum(ranges);
+    if all.lo > total * (1.0 + 1e-12) {
         return Err(Error::InvalidArgument(format!(
-            "{what}: {n} floors of {lo:.0} add up to {:.0}, above the {total:.0} to split",
-            lo * n as f64
+            "{what}: their floors add up to {:.0}, above the {total:.0} to split",
+            all.lo
         )));
     }
-    if hi * (n as f64) < total * (1.0 - 1e-12) {
+    if all.hi < total * (1.0 - 1e-12) {
         return Err(Error::InvalidArgument(format!(
-            "{what}: {n} caps of {hi:.0} add up to {:.0}, below the {total:.0} to split",
-            hi * n as f64
+            "{what}: their caps add up to {:.0}, below the {total:.0} to split",
+            all.hi
         )));
     }
     // Units without capacity share equally when nobody has any.
@@ -98,8 +144,8 @@ pub fn allocate(total: f64, weights: &[f64], bound: Bound, what: &str) -> Result
         let (mut low, mut high) = (0.0, 0.0);
         for &i in &free {
             let a = share(i);
-            low += (lo - a).max(0.0);
-            high += (a - hi).max(0.0);
+            low += (ranges[i].lo - a).max(0.0);
+            high += (a - ranges[i].hi).max(0.0);
         }
         if low <= 1e-9 * total.abs().max(1.0) && high <= 1e-9 * total.abs().max(1.0) {
             let mut out: Vec<f64> = (0..n).map(|i| fixed[i].unwrap_or_else(|| share(i))).collect();
@@ -112,10 +158,10 @@ pub fn allocate(total: f64, weights: &[f64], bound: Bound, what: &str) -> Result
         }
         for &i in &free {
             let a = share(i);
-            if low >= high && a < lo {
-                fixed[i] = Some(lo);
-            } else if high > low && a > hi {
-                fixed[i] = Some(hi);
+            if low >= high && a < ranges[i].lo {
+                fixed[i] = Some(ranges[i].lo);
+            } else if high > low && a > ranges[i].hi {
+                fixed[i] = Some(ranges[i].hi);
             }
         }
         if fixed.iter().all(Option::is_some) {
@@ -135,15 +181,38 @@ mod tests {
 
     #[test]
     fn proportional_within_bounds_and_exact_sum() {
-        let a = allocate(100.0, &[1.0, 1.0, 2.0], Bound::default(), "t").unwrap();
+        let same = |b: Bound, n: usize| vec![b.range(); n];
+        let a = allocate(100.0, &[1.0, 1.0, 2.0], &same(Bound::default(), 3), "t").unwrap();
         assert_eq!(a, vec![25.0, 25.0, 50.0]);
-        let b = allocate(100.0, &[1.0, 1.0, 8.0], Bound { floor: Some(20.0), cap: None }, "t").unwrap();
+        let b = allocate(100.0, &[1.0, 1.0, 8.0], &same(Bound { floor: Some(20.0), cap: None }, 3), "t").unwrap();
         assert!((b.iter().sum::<f64>() - 100.0).abs() < 1e-9);
         assert_eq!(&b[..2], &[20.0, 20.0]);
-        let c = allocate(100.0, &[1.0, 1.0, 8.0], Bound { floor: None, cap: Some(45.0) }, "t").unwrap();
+        let c = allocate(100.0, &[1.0, 1.0, 8.0], &same(Bound { floor: None, cap: Some(45.0) }, 3), "t").unwrap();
         assert!((c[2] - 45.0).abs() < 1e-9 && (c[0] - 27.5).abs() < 1e-9);
-        assert!(allocate(100.0, &[1.0, 1.0], Bound { floor: Some(60.0), cap: None }, "t").is_err());
-        assert!(allocate(100.0, &[1.0, 1.0], Bound { floor: None, cap: Some(40.0) }, "t").is_err());
-        assert_eq!(allocate(10.0, &[0.0, 0.0], Bound::default(), "t").unwrap(), vec![5.0, 5.0]);
+        assert!(allocate(100.0, &[1.0, 1.0], &same(Bound { floor: Some(60.0), cap: None }, 2), "t").is_err());
+        assert!(allocate(100.0, &[1.0, 1.0], &same(Bound { floor: None, cap: Some(40.0) }, 2), "t").is_err());
+        assert_eq!(allocate(10.0, &[0.0, 0.0], &same(Bound::default(), 2), "t").unwrap(), vec![5.0, 5.0]);
+    }
+
+    #[test]
+    fn units_of_different_ranges_are_filled_within_each() {
+        // A unit's range is its bound within its members' floors and caps together.
+        let team = Range::sum(&[Bound { floor: Some(10.0), cap: Some(50.0) }.range(); 3]);
+        assert_eq!(team, Range { lo: 30.0, hi: 150.0 });
+        assert_eq!(team.within(Bound { floor: Some(40.0), cap: None }, "t").unwrap(), Range { lo: 40.0, hi: 150.0 });
+        let e = team.within(Bound { floor: None, cap: Some(20.0) }, "team t").unwrap_err().to_string();
+        assert!(e.contains("team t: its members' floors add up to 30, above its cap 20"), "{e}");
+        let e = team.within(Bound { floor: Some(200.0), cap: None }, "team t").unwrap_err().to_string();
+        assert!(e.contains("team t: its floor 200 is above its members' caps, 150 together"), "{e}");
+        // Proportional 10 : 80 : 10 of 100 breaks the first unit's floor of 30 and the second's
+        // cap of 60: both pinned, the third takes the rest.
+        let ranges = [Range { lo: 30.0, hi: 100.0 }, Range { lo: 0.0, hi: 60.0 }, Range::ANY];
+        let a = allocate(100.0, &[1.0, 8.0, 1.0], &ranges, "t").unwrap();
+        assert_eq!(a, vec![30.0, 60.0, 10.0]);
+        let a = allocate(200.0, &[1.0, 8.0, 1.0], &ranges, "t").unwrap();
+        assert!((a[1] - 60.0).abs() < 1e-9 && (a[0] - 70.0).abs() < 1e-9 && (a[2] - 70.0).abs() < 1e-9, "{a:?}");
+        assert!(
+            allocate(20.0, &[1.0, 1.0, 1.0], &ranges, "t").unwrap_err().to_string().contains("floors add up to 30")
+        );
     }
 }

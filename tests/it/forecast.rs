@@ -597,3 +597,43 @@ fn forecast_and_quota_plan_tables_in_chinese() {
     let r = leadcast(&["quota-plan", "--models", m, "--period", "2027Q1", "--target", "1000", "--lang", "fr"]);
     assert!(r.code == 1 && r.stderr.contains("--lang must be zh or en"), "{}", r.stderr);
 }
+
+#[test]
+fn rep_floors_and_caps_bound_the_teams_and_regions_above_them() {
+    // The shipped model, 2026Q4: split in proportion to capacity alone, team west-2 (five reps)
+    // would get about 416,000 — less than five rep floors of 100,000. Each unit's quota is
+    // kept within what its members can take together, so the plan holds at every level.
+    let m = ForecastModel::load(&Registry::new(repo().join("models"))).unwrap();
+    let rep = leadcast::forecast::Bound { floor: Some(100_000.0), cap: Some(600_000.0) };
+    let limits = leadcast::forecast::PlanLimits { rep, ..Default::default() };
+    let plan = m.plan("2026Q4", 9_000_000.0, &limits).expect("a feasible plan");
+    let of = |level: Level| plan.rows.iter().filter(move |r| r.level == level);
+    assert!((of(Level::Region).map(|r| r.quota).sum::<f64>() - 9_000_000.0).abs() < 1.0);
+    for parent in of(Level::Region).chain(of(Level::Team)) {
+        let kids: Vec<f64> =
+            plan.rows.iter().filter(|r| r.parent.as_deref() == Some(parent.key.as_str())).map(|r| r.quota).collect();
+        assert!((kids.iter().sum::<f64>() - parent.quota).abs() < 1.0, "{}", parent.key);
+        if parent.level == Level::Team {
+            assert!(parent.quota >= 100_000.0 * kids.len() as f64 - 0.01, "{}: {}", parent.key, parent.quota);
+        }
+    }
+    for r in of(Level::Rep) {
+        assert!((100_000.0 - 0.01..=600_000.01).contains(&r.quota), "{} {}", r.key, r.quota);
+    }
+    // Some team is held up by its reps' floors: its quota is above its proportional share.
+    let west2 = of(Level::Team).find(|r| r.key == "west-2").unwrap();
+    assert!((west2.quota - 500_000.0).abs() < 1.0, "west-2: {}", west2.quota);
+    // A team cap below what its reps' floors need, and floors or caps that cannot meet the
+    // target, are errors that say so.
+    let tight = leadcast::forecast::PlanLimits {
+        rep,
+        team: leadcast::forecast::Bound { floor: None, cap: Some(400_000.0) },
+        ..Default::default()
+    };
+    let e = m.plan("2026Q4", 9_000_000.0, &tight).unwrap_err().to_string();
+    assert!(e.contains("its members' floors add up to 500000, above its cap 400000"), "{e}");
+    let e = m.plan("2026Q4", 30_000_000.0, &limits).unwrap_err().to_string();
+    assert!(e.contains("the caps allow at most 24000000 in all"), "{e}");
+    let e = m.plan("2026Q4", 3_000_000.0, &limits).unwrap_err().to_string();
+    assert!(e.contains("the floors need at least 4000000 in all"), "{e}");
+}
