@@ -181,6 +181,11 @@ impl Sortable for CollectionRow {
         "team",
         "outstanding_invoices",
         "receivables",
+        "current",
+        "1-30",
+        "31-60",
+        "61-90",
+        "90+",
         "overdue",
         "overdue_share",
         "invoiced",
@@ -198,6 +203,9 @@ impl Sortable for CollectionRow {
             "team" => SortKey::Text(self.team.clone()),
             "outstanding_invoices" => n(self.outstanding_invoices as f64),
             "receivables" => n(self.receivables),
+            "current" | "1-30" | "31-60" | "61-90" | "90+" => {
+                SortKey::Number(self.ageing.iter().find(|b| b.bucket == column).map(|b| b.amount))
+            }
             "overdue" => n(self.overdue),
             "overdue_share" => SortKey::Number(self.overdue_share),
             "invoiced" => n(self.invoiced),

@@ -322,8 +322,10 @@ impl Sortable for AccountTier {
         "account",
         "revenue",
         "share",
+        "cumulative_share",
         "class",
         "frequency",
+        "last_purchase",
         "recency_days",
         "r",
         "f",
@@ -339,6 +341,10 @@ impl Sortable for AccountTier {
             "account" => SortKey::Text(self.account_id.clone()),
             "revenue" => n(self.revenue),
             "share" => SortKey::Number(self.share),
+            "cumulative_share" => SortKey::Number(self.cumulative_share),
+            // ISO dates: as text they sort by date (oldest first; `last_purchase:desc` for the
+            // latest).
+            "last_purchase" => SortKey::Text(self.last_purchase.clone()),
             "class" => SortKey::Text(self.class.as_str().to_string()),
             "frequency" => n(self.frequency as f64),
             "recency_days" => n(self.recency_days as f64),

@@ -270,7 +270,7 @@ fn team_grid(title: String, rows: &[TeamRow], total: &TeamRow, by_rep: bool) -> 
 }
 
 fn collection_grid(title: String, rows: &[CollectionRow], total: &CollectionRow) -> Grid {
-    let mut headers: Vec<String> = vec!["team".into(), "open_invoices".into(), "receivables".into()];
+    let mut headers: Vec<String> = vec!["team".into(), "outstanding_invoices".into(), "receivables".into()];
     headers.extend(total.ageing.iter().map(|b| b.bucket.clone()));
     headers.extend(
         [
@@ -682,7 +682,7 @@ fn header_zh(report: Report, h: &str) -> &str {
         "accounts" => "客户数",
         "share_of_accounts" => "客户占比",
         "share_of_revenue" => "收入占比",
-        "open_invoices" => "未结发票",
+        "outstanding_invoices" => "未结发票",
         "receivables" => "应收账款",
         "current" => "未到期",
         "overdue" => "逾期",

@@ -190,6 +190,45 @@ fn bad_input_is_a_clear_error() {
 }
 
 #[test]
+fn every_column_a_report_shows_sorts_its_rows() {
+    // Each report's CSV columns, as a user reads them off the table: each is a --sort column
+    // (the scorecard's team medians aside: one value per team), numbers descending and text
+    // ascending by default, rows without a value last. Before 2026-12-07 the collections
+    // table showed `open_invoices` where --sort wanted `outstanding_invoices`, and its ageing
+    // buckets, the tiers' `cumulative_share` and `last_purchase` were not sortable.
+    let s = sample();
+    let d = s.to_str().unwrap();
+    for report in ["channels", "teams", "scorecard", "tiers", "collections"] {
+        let csv_of = |extra: &[&str]| {
+            let mut args = vec!["analytics", report, "--data", d, "--format", "csv"];
+            args.extend_from_slice(extra);
+            let r = leadcast(&args);
+            assert_eq!(r.code, 0, "{report} {extra:?}: {}", r.stderr);
+            let mut rd = csv::Reader::from_reader(r.stdout.as_bytes());
+            let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
+            let rows: Vec<Vec<String>> =
+                rd.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+            (header, rows)
+        };
+        let (header, _) = csv_of(&[]);
+        for (i, column) in header.iter().enumerate().filter(|(_, c)| !c.ends_with("_team_median")) {
+            let (_, rows) = csv_of(&["--sort", column]);
+            // The total row stays last, outside the order.
+            let values: Vec<&str> = rows.iter().filter(|r| r[0] != "total").map(|r| r[i].as_str()).collect();
+            assert!(values.len() >= 2, "{report}: {rows:?}");
+            let set: Vec<&str> = values.iter().copied().filter(|v| !v.is_empty()).collect();
+            assert!(values[set.len()..].iter().all(|v| v.is_empty()), "{report} --sort {column}: empty cells not last");
+            match set.iter().map(|v| v.parse::<f64>()).collect::<Result<Vec<f64>, _>>() {
+                Ok(numbers) => {
+                    assert!(numbers.windows(2).all(|w| w[0] >= w[1]), "{report} --sort {column}: {numbers:?}")
+                }
+                Err(_) => assert!(set.windows(2).all(|w| w[0] <= w[1]), "{report} --sort {column}: {set:?}"),
+            }
+        }
+    }
+}
+
+#[test]
 fn scorecard_sorts_by_any_column() {
     let s = sample();
     let d = s.to_str().unwrap();
