@@ -215,4 +215,36 @@ mod tests {
             allocate(20.0, &[1.0, 1.0, 1.0], &ranges, "t").unwrap_err().to_string().contains("floors add up to 30")
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the weights and the units' ranges, a total within their sum is split
+        /// exactly, every part within its range; units not pinned at a bound keep the
+        /// proportions of their weights.
+        #[test]
+        fn any_feasible_split_is_exact_and_within_every_range(
+            units in proptest::collection::vec((0.0f64..10.0, 0.0f64..50.0, 0.0f64..100.0, proptest::bool::ANY), 1..12),
+            at in 0.0f64..=1.0,
+        ) {
+            let weights: Vec<f64> = units.iter().map(|u| u.0).collect();
+            let ranges: Vec<Range> = units
+                .iter()
+                .map(|&(_, lo, width, capped)| Range { lo, hi: if capped { lo + width } else { f64::INFINITY } })
+                .collect();
+            let all = Range::sum(&ranges);
+            let top = if all.hi.is_finite() { all.hi } else { all.lo + 500.0 };
+            let total = all.lo + at * (top - all.lo);
+            let a = allocate(total, &weights, &ranges, "t").unwrap();
+            proptest::prop_assert!((a.iter().sum::<f64>() - total).abs() <= 1e-6 * total.max(1.0));
+            for (q, r) in a.iter().zip(&ranges) {
+                proptest::prop_assert!(*q >= r.lo - 1e-6 && *q <= r.hi + 1e-6, "{q} outside {r:?}");
+            }
+            let free: Vec<usize> = (0..a.len())
+                .filter(|&i| (a[i] - ranges[i].lo).abs() > 1e-6 && (a[i] - ranges[i].hi).abs() > 1e-6 && weights[i] > 1e-3)
+                .collect();
+            for w in free.windows(2) {
+                let (i, j) = (w[0], w[1]);
+                proptest::prop_assert!((a[i] / weights[i] - a[j] / weights[j]).abs() <= 1e-6 * (a[i] / weights[i]).max(1.0));
+            }
+        }
+    }
 }
