@@ -45,7 +45,7 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// Score a file of leads or opportunities.
     #[command(
-        after_help = "Example:\n  leadcast score --models models --input data/sample/leads.csv --output /tmp/scores.csv --explain"
+        after_help = "Examples:\n  leadcast score --models models --input data/sample/leads.csv --output /tmp/scores.csv --explain\n  leadcast score --models models --kind opportunity --data data/sample --output /tmp/open_deals.csv --explain"
     )]
     Score(ScoreArgs),
     /// Revenue forecast for a period.
@@ -275,8 +275,13 @@ pub struct ScoreArgs {
     #[arg(long, default_value = "scoring")]
     pub kind: String,
     /// CSV, Parquet or a spreadsheet (.xlsx, .xls, .ods: the first sheet), by extension.
-    #[arg(long)]
-    pub input: PathBuf,
+    #[arg(long, required_unless_present = "data")]
+    pub input: Option<PathBuf>,
+    /// With --kind opportunity instead of --input: a contract directory, whose open
+    /// opportunities are scored as of its latest date (with owner, stage, amount and expected
+    /// amount beside each).
+    #[arg(long, conflicts_with = "input")]
+    pub data: Option<PathBuf>,
     /// CSV or Parquet, by extension.
     #[arg(long)]
     pub output: PathBuf,

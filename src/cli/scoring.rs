@@ -395,8 +395,27 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
     };
     let registry = Registry::new(&a.models);
     let (_, model) = score::load(&registry, kind)?;
-    let table = Table::read(&a.input, &read_options(&a.sep, &a.sheet)?)
-        .with_context(|| format!("reading {}", a.input.display()))?;
+    let (table, open) = match (&a.input, &a.data) {
+        (Some(input), _) => {
+            let t = Table::read(input, &read_options(&a.sep, &a.sheet)?)
+                .with_context(|| format!("reading {}", input.display()))?;
+            (t, None)
+        }
+        (None, Some(dir)) => {
+            if kind != "opportunity" {
+                bail!(
+                    "--data scores a contract directory's open opportunities (--kind opportunity); score leads with --input {}",
+                    dir.join("leads.csv").display()
+                );
+            }
+            if a.sep.is_some() || a.sheet.is_some() {
+                bail!("--sep and --sheet are for --input (a contract directory's tables are read as they are)");
+            }
+            let (t, deals) = open_deals(dir)?;
+            (t, Some(deals))
+        }
+        (None, None) => bail!("give --input FILE (or, with --kind opportunity, --data DIR)"),
+    };
     let preds = model.predict(&table, a.explain, a.top)?;
     let id_col = model.id.as_ref().and_then(|c| table.index(c).map(|i| (c.clone(), i)));
     let mut header = vec![
@@ -405,6 +424,9 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
         "score".into(),
         "grade".into(),
     ];
+    if open.is_some() {
+        header.extend(["owner_id", "stage", "amount", "expected_amount"].map(String::from));
+    }
     if a.explain {
         for k in 1..=a.top {
             header.extend([format!("factor_{k}"), format!("value_{k}"), format!("impact_{k}")]);
@@ -418,6 +440,15 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
             p.score.to_string(),
             p.grade.to_string(),
         ];
+        if let Some(deals) = &open {
+            let d = &deals.deals[i];
+            r.extend([
+                d.owner_id.clone(),
+                d.stage.as_str().to_string(),
+                format!("{:.2}", d.amount),
+                format!("{:.2}", d.amount * p.probability),
+            ]);
+        }
         if a.explain {
             for k in 0..a.top {
                 match p.factors.get(k) {
@@ -430,20 +461,71 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
         r
     });
     write_table(&a.output, &header, rows, a.bom)?;
-    println!("scored {} rows into {}", preds.len(), a.output.display());
+    match &open {
+        None => println!("scored {} rows into {}", preds.len(), a.output.display()),
+        Some(deals) => {
+            let amount: f64 = deals.deals.iter().map(|d| d.amount).sum();
+            let expected: f64 = deals.deals.iter().zip(&preds).map(|(d, p)| d.amount * p.probability).sum();
+            println!(
+                "scored {} open opportunities as of {} into {}: pipeline {}, amount × win probability {} \
+                 (`leadcast forecast` adds close timing, new business and the pipeline's recalibration)",
+                preds.len(),
+                deals.as_of,
+                a.output.display(),
+                text::thousands(amount),
+                text::thousands(expected)
+            );
+        }
+    }
     let flagged: Vec<(usize, &String)> =
         preds.iter().enumerate().flat_map(|(i, p)| p.warnings.iter().map(move |w| (i, w))).collect();
     // Data rows count from 1, as in `validate`, with the CSV line beside them: the output's
     // `row` column counts from 0, and the line is what an editor shows.
-    let is_csv = !a.input.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let is_csv = a.input.as_ref().is_some_and(|i| {
+        !i.extension().is_some_and(|e| ["parquet", "pq"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+            && !data::raw::SPREADSHEETS.iter().any(|x| i.extension().is_some_and(|e| e.eq_ignore_ascii_case(x)))
+    });
     for (i, w) in flagged.iter().take(10) {
-        let line = if is_csv { format!(" (line {})", i + 2) } else { String::new() };
-        eprintln!("warning: {}, row {}{line}: {w}", table.file, i + 1);
+        match &open {
+            // A deal of the pipeline by its id: it has no row in a file of the user's.
+            Some(deals) => eprintln!("warning: opportunity {}: {w}", deals.deals[*i].opportunity_id),
+            None => {
+                let line = if is_csv { format!(" (line {})", i + 2) } else { String::new() };
+                eprintln!("warning: {}, row {}{line}: {w}", table.file, i + 1);
+            }
+        }
     }
     if flagged.len() > 10 {
         eprintln!("  … and {} more (see the warnings column of {})", flagged.len() - 10, a.output.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A contract directory's open opportunities, as the opportunity model sees them at the data's
+/// latest date (the snapshot the forecast scores), with what a manager reads beside a score.
+struct OpenDeals {
+    as_of: chrono::NaiveDate,
+    deals: Vec<leadcast::domain::Opportunity>,
+}
+
+fn open_deals(dir: &Path) -> Result<(Table, OpenDeals)> {
+    let ds = checked_data(dir)?;
+    let Some(as_of) = leadcast::forecast::snapshot::data_end(&ds) else {
+        bail!("{}: the data has no dated rows", dir.display());
+    };
+    let table = contract::open_pipeline(&ds, as_of);
+    if table.rows == 0 {
+        bail!("{}: no open opportunities as of {as_of}", dir.display());
+    }
+    // Each snapshot row's deal, by its id.
+    let by_id: std::collections::HashMap<&str, &leadcast::domain::Opportunity> =
+        ds.opportunities.iter().map(|o| (o.opportunity_id.as_str(), o)).collect();
+    let ids = &table.columns[table.index("opportunity_id").context("the snapshot names its deals")?];
+    let deals = ids
+        .iter()
+        .map(|id| by_id.get(id.as_str()).map(|o| (*o).clone()).context("a snapshot of a known deal"))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((table, OpenDeals { as_of, deals }))
 }
 
 /// Writes CSV, or Parquet when the path ends in `.parquet`; either whole or not at all.

@@ -637,3 +637,67 @@ fn rep_floors_and_caps_bound_the_teams_and_regions_above_them() {
     let e = m.plan("2026Q4", 3_000_000.0, &limits).unwrap_err().to_string();
     assert!(e.contains("the floors need at least 4000000 in all"), "{e}");
 }
+
+#[test]
+fn the_open_pipeline_is_scored_from_a_data_directory() {
+    // `score --kind opportunity --data DIR`: every open deal of the sample, as of its last
+    // day, with owner, stage, amount and amount × probability — the same probabilities the
+    // shipped forecast model gave its open pipeline (before its level factor).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("open.csv");
+    let models = repo().join("models");
+    let data = repo().join("data/sample");
+    let r = leadcast(&[
+        "score",
+        "--models",
+        models.to_str().unwrap(),
+        "--kind",
+        "opportunity",
+        "--data",
+        data.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--explain",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("open opportunities as of 2026-09-30"), "{}", r.stdout);
+    let (h, rows) = read_csv(&out);
+    assert_eq!(
+        h[..8],
+        ["opportunity_id", "probability", "score", "grade", "owner_id", "stage", "amount", "expected_amount"]
+    );
+    assert_eq!(h[8], "factor_1");
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let (oh, opps) = read_csv(&data.join("opportunities.csv"));
+    let oc = |name: &str| oh.iter().position(|x| x == name).unwrap();
+    let open: BTreeMap<&str, &Vec<String>> =
+        opps.iter().filter(|o| o[oc("status")] == "open").map(|o| (o[oc("opportunity_id")].as_str(), o)).collect();
+    assert_eq!(rows.len(), open.len());
+    let m = ForecastModel::load(&Registry::new(&models)).unwrap();
+    let k = m.pipeline_factor.unwrap_or(1.0);
+    for row in &rows {
+        let o = open[row[0].as_str()];
+        assert_eq!(row[col("owner_id")], o[oc("owner_id")]);
+        assert_eq!(row[col("stage")], o[oc("stage")]);
+        let (amount, p): (f64, f64) = (row[col("amount")].parse().unwrap(), row[col("probability")].parse().unwrap());
+        assert!((amount - o[oc("amount")].parse::<f64>().unwrap()).abs() < 0.01);
+        // The probability is written to 6 decimals.
+        let expected: f64 = row[col("expected_amount")].parse().unwrap();
+        assert!((expected - amount * p).abs() <= amount * 5e-7 + 0.01, "{expected} vs {amount} × {p}");
+        assert!(!row[col("factor_1")].is_empty());
+        let served = m.open.iter().find(|d| d.opportunity_id == row[0]).unwrap().win_probability;
+        assert!((served - (p * k).min(0.99)).abs() < 1e-5 * k.max(1.0), "{}: {served} vs {p} × {k}", row[0]);
+    }
+    // Leads are scored from their file; --data is for the open pipeline.
+    let r = leadcast(&[
+        "score",
+        "--models",
+        models.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--data scores a contract directory's open opportunities"), "{}", r.stderr);
+}
