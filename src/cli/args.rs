@@ -369,26 +369,26 @@ pub struct QuotaPlanArgs {
     /// A quarter (2026Q4) or a month (2026-11), from the data's current period to a year ahead.
     #[arg(long)]
     pub period: String,
-    /// The company target to split (an amount above 0).
-    #[arg(long, allow_negative_numbers = true)]
+    /// The company target to split (an amount above 0: 12000000, 12,000,000, 12M or 1200万).
+    #[arg(long, allow_negative_numbers = true, value_parser = super::text::parse_amount)]
     pub target: f64,
     /// Smallest quota of a region (an amount).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::text::parse_amount)]
     pub region_floor: Option<f64>,
     /// Largest quota of a region (an amount).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::text::parse_amount)]
     pub region_cap: Option<f64>,
     /// Smallest quota of a team (an amount).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::text::parse_amount)]
     pub team_floor: Option<f64>,
     /// Largest quota of a team (an amount).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::text::parse_amount)]
     pub team_cap: Option<f64>,
     /// Smallest quota of a rep (an amount).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::text::parse_amount)]
     pub rep_floor: Option<f64>,
     /// Largest quota of a rep (an amount).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::text::parse_amount)]
     pub rep_cap: Option<f64>,
     /// table, json or csv.
     #[arg(long, default_value = "table")]

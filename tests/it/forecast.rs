@@ -558,6 +558,11 @@ fn forecast_and_quota_plan_tables_in_chinese() {
         |lang: &str| run(&["quota-plan", "--models", m, "--period", "2027Q1", "--target", "12000000", "--lang", lang]);
     let (en, zh) = (plan("en"), plan("zh"));
     assert!(zh.starts_with("2027Q1 目标分解：公司目标 12000000"), "{zh}");
+    // The target as a Chinese planner writes it (1200万), or a US one (12M, 12,000,000).
+    for target in ["1200万", "12M", "12,000,000", "¥1200万元"] {
+        let other = run(&["quota-plan", "--models", m, "--period", "2027Q1", "--target", target, "--lang", "zh"]);
+        assert_eq!(other, zh, "--target {target}");
+    }
     let (te, tz) = (table(&en, "note:"), table(&zh, "注："));
     assert_eq!(latin(&tz[0]), "", "{}", tz[0]);
     assert_eq!(te.len(), tz.len());
