@@ -219,3 +219,48 @@ fn dashboard_in_headless_chromium() {
     );
     assert!(drilled.as_str().unwrap().len() > 20);
 }
+
+/// Names come from a CRM's export and are shown as text: a rep named like an HTML element with
+/// an event handler does not run in the page that keeps the API key (before 2026-12-07 the
+/// tables and the drill-down's title were inserted as markup).
+#[test]
+fn names_from_the_data_are_shown_as_text_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    copy_dir(&repo().join("models"), &models);
+    let data = dir.path().join("data");
+    copy_dir(&repo().join("data/sample"), &data);
+    const EVIL: &str = "<img src=x onerror=document.body.dataset.pwned=1>";
+    let reps = std::fs::read_to_string(data.join("reps.csv")).unwrap();
+    let mut lines: Vec<String> = reps.lines().map(str::to_string).collect();
+    for l in lines.iter_mut().skip(1) {
+        let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+        f[1] = format!("{}{EVIL}", f[1]);
+        *l = f.join(",");
+    }
+    std::fs::write(data.join("reps.csv"), lines.join("\n") + "\n").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("state/leadcast.db").display());
+    let s = Server::start_with(dir, models, db, &["--data", data.to_str().unwrap()]);
+    let d = Driver::start();
+    d.go(&format!("{}/?lang=en", s.base));
+    d.wait_for("the login form", "return !document.getElementById('login').classList.contains('hidden')");
+    d.js(
+        "document.getElementById('key').value = arguments[0]; document.getElementById('login').requestSubmit();",
+        json!([PLANNER]),
+    );
+    d.wait_for("the dashboard", "return document.body.dataset.ready === '1'");
+    let shown = d.js("return document.getElementById('board').textContent", json!([]));
+    assert!(shown.as_str().unwrap().contains(EVIL), "the names are shown, as text");
+    d.js("document.querySelector('#s-reps tbody tr').click();", json!([]));
+    let drill = d.wait_for(
+        "the rep drill-down",
+        "const e = document.getElementById('drill'); return !e.classList.contains('hidden') && e.querySelector('h2') && e.querySelector('h2').textContent",
+    );
+    assert!(drill.as_str().unwrap().contains(EVIL), "the drill-down's title names the rep as text: {drill}");
+    // No element was made from a name, and no handler ran (a broken image fires at once; the
+    // wait for the drill-down gave it time).
+    let imgs = d.js("return document.querySelectorAll('img').length", json!([]));
+    assert_eq!(imgs, json!(0));
+    let pwned = d.js("return document.body.dataset.pwned || null", json!([]));
+    assert_eq!(pwned, Value::Null);
+}
