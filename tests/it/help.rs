@@ -70,8 +70,11 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         vec!["analytics", "scorecard", "--data", data],
         vec!["models", "list", "--models", models],
     ] {
-        let mut child = crate::util::bin().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        drop(child.stdout.take()); // the reader is gone before anything is written
+        // The reader is gone before the command starts: closing it after the spawn raced with a
+        // quick command, which could write its few lines into the pipe first and exit 0.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let child = crate::util::bin().args(&args).stdout(writer).stderr(Stdio::piped()).spawn().unwrap();
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
