@@ -408,9 +408,7 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
                     dir.join("leads.csv").display()
                 );
             }
-            if a.sep.is_some() || a.sheet.is_some() {
-                bail!("--sep and --sheet are for --input (a contract directory's tables are read as they are)");
-            }
+            only_with_input(&a.input, &a.sep, &a.sheet)?;
             let (t, deals) = open_deals(dir)?;
             (t, Some(deals))
         }

@@ -705,4 +705,20 @@ fn the_open_pipeline_is_scored_from_a_data_directory() {
     ]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--data scores a contract directory's open opportunities"), "{}", r.stderr);
+    // How to read --input means nothing with --data.
+    let r = leadcast(&[
+        "score",
+        "--models",
+        models.to_str().unwrap(),
+        "--kind",
+        "opportunity",
+        "--data",
+        data.to_str().unwrap(),
+        "--sep",
+        ";",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--sep is for --input"), "{}", r.stderr);
 }
