@@ -51,14 +51,10 @@ pub fn parse_amount(s: &str) -> std::result::Result<f64, String> {
     let mut t = s.trim();
     let negative = t.starts_with('-');
     t = t.trim_start_matches('-').trim_start_matches(['$', '¥', '￥', '€', '£']).trim();
-    t = t.strip_suffix('元').unwrap_or(t).trim_end();
-    let units: [(&str, f64); 8] =
-        [("亿", 1e8), ("万", 1e4), ("bn", 1e9), ("b", 1e9), ("m", 1e6), ("k", 1e3), ("B", 1e9), ("M", 1e6)];
-    let (number, scale) = units
-        .iter()
-        .find_map(|(u, k)| t.strip_suffix(u).map(|n| (n.trim_end(), *k)))
-        .or_else(|| t.strip_suffix('K').map(|n| (n.trim_end(), 1e3)))
-        .unwrap_or((t, 1.0));
+    let t = t.strip_suffix('元').unwrap_or(t).trim_end().to_lowercase();
+    let units = [("亿", 1e8), ("万", 1e4), ("bn", 1e9), ("b", 1e9), ("m", 1e6), ("k", 1e3)];
+    let (number, scale) =
+        units.iter().find_map(|(u, k)| t.strip_suffix(u).map(|n| (n.trim_end(), *k))).unwrap_or((&t, 1.0));
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     let groups: Vec<&str> = whole.split([',', '_']).collect();
     let grouped = groups.len() == 1

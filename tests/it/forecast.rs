@@ -652,18 +652,14 @@ fn the_open_pipeline_is_scored_from_a_data_directory() {
     let out = dir.path().join("open.csv");
     let models = repo().join("models");
     let data = repo().join("data/sample");
-    let r = leadcast(&[
-        "score",
-        "--models",
-        models.to_str().unwrap(),
-        "--kind",
-        "opportunity",
-        "--data",
-        data.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--explain",
-    ]);
+    // `score --data <sample> --output <out>`, then `extra`.
+    let score = |extra: &[&str]| {
+        let mut args = vec!["score", "--models", models.to_str().unwrap(), "--data", data.to_str().unwrap()];
+        args.extend(["--output", out.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        leadcast(&args)
+    };
+    let r = score(&["--kind", "opportunity", "--explain"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("open opportunities as of 2026-09-30"), "{}", r.stdout);
     let (h, rows) = read_csv(&out);
@@ -694,31 +690,11 @@ fn the_open_pipeline_is_scored_from_a_data_directory() {
         assert!((served - (p * k).min(0.99)).abs() < 1e-5 * k.max(1.0), "{}: {served} vs {p} × {k}", row[0]);
     }
     // Leads are scored from their file; --data is for the open pipeline.
-    let r = leadcast(&[
-        "score",
-        "--models",
-        models.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let r = score(&[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--data scores a contract directory's open opportunities"), "{}", r.stderr);
     // How to read --input means nothing with --data.
-    let r = leadcast(&[
-        "score",
-        "--models",
-        models.to_str().unwrap(),
-        "--kind",
-        "opportunity",
-        "--data",
-        data.to_str().unwrap(),
-        "--sep",
-        ";",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let r = score(&["--kind", "opportunity", "--sep", ";"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--sep is for --input"), "{}", r.stderr);
 }
