@@ -455,7 +455,7 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
                 }
             }
         }
-        r.push(p.warnings.join("; "));
+        r.push(p.warnings.join(" | "));
         r
     });
     write_table(&a.output, &header, rows, a.bom)?;
@@ -475,28 +475,55 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
             );
         }
     }
-    let flagged: Vec<(usize, &String)> =
-        preds.iter().enumerate().flat_map(|(i, p)| p.warnings.iter().map(move |w| (i, w))).collect();
+    // One line per distinct warning (an unknown level in 500 rows is one fact, not 500), with
+    // the rows or deals it was found in; each row's own warnings are in the output's column.
     // Data rows count from 1, as in `validate`, with the CSV line beside them: the output's
     // `row` column counts from 0, and the line is what an editor shows.
     let is_csv = a.input.as_ref().is_some_and(|i| {
         !i.extension().is_some_and(|e| ["parquet", "pq"].iter().any(|x| e.eq_ignore_ascii_case(x)))
             && !data::raw::SPREADSHEETS.iter().any(|x| i.extension().is_some_and(|e| e.eq_ignore_ascii_case(x)))
     });
-    for (i, w) in flagged.iter().take(10) {
-        match &open {
-            // A deal of the pipeline by its id: it has no row in a file of the user's.
-            Some(deals) => eprintln!("warning: opportunity {}: {w}", deals.deals[*i].opportunity_id),
-            None => {
-                let line = if is_csv { format!(" (line {})", i + 2) } else { String::new() };
-                eprintln!("warning: {}, row {}{line}: {w}", table.file, i + 1);
-            }
+    let place = |i: usize| match &open {
+        Some(deals) => deals.deals[i].opportunity_id.clone(),
+        None if is_csv => format!("{} (line {})", i + 1, i + 2),
+        None => (i + 1).to_string(),
+    };
+    let groups = group_warnings(&preds);
+    const SHOWN: usize = 10;
+    for (w, rows) in groups.iter().take(SHOWN) {
+        let (one, many) = if open.is_some() { ("opportunity", "opportunities") } else { ("row", "rows") };
+        let at: Vec<String> = rows.iter().take(3).map(|&i| place(i)).collect();
+        let more = if rows.len() > 3 { format!(" and {} more", rows.len() - 3) } else { String::new() };
+        let whose = if open.is_some() { String::new() } else { format!("{}, ", table.file) };
+        match rows.len() {
+            1 => eprintln!("warning: {whose}{one} {}: {w}", at[0]),
+            n => eprintln!("warning: {whose}{n} {many} ({}{more}): {w}", at.join(", ")),
         }
     }
-    if flagged.len() > 10 {
-        eprintln!("  … and {} more (see the warnings column of {})", flagged.len() - 10, a.output.display());
+    if groups.len() > SHOWN {
+        eprintln!(
+            "  … and {} more kinds of warning (see the warnings column of {})",
+            groups.len() - SHOWN,
+            a.output.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each distinct warning with the rows it was given to, in the order they first appear.
+fn group_warnings(preds: &[score::model::Prediction]) -> Vec<(&str, Vec<usize>)> {
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, p) in preds.iter().enumerate() {
+        for w in &p.warnings {
+            let g = *index.entry(w.as_str()).or_insert_with(|| {
+                groups.push((w.as_str(), Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(i);
+        }
+    }
+    groups
 }
 
 /// A contract directory's open opportunities, as the opportunity model sees them at the data's

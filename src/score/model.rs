@@ -530,7 +530,13 @@ impl ScoringModel {
                         match f.code {
                             Code::Numeric { .. } => format!("{}: {v:?} is not a number; scored as missing", f.column),
                             Code::DateAge { .. } => format!("{}: {v:?} is not a date; scored as missing", f.column),
-                            _ => format!("{}: {v:?} was not seen in training; scored as \"other\"", f.column),
+                            // The encoder keeps only the levels frequent enough to learn from, so a
+                            // level may have been in training yet pooled: both read as `other`.
+                            _ => format!(
+                                "{}: {v:?} is not one of the levels kept in training (new, or too rare there); \
+                                 scored as \"other\"",
+                                f.column
+                            ),
                         }
                     })
                     .collect();

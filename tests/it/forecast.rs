@@ -689,6 +689,23 @@ fn the_open_pipeline_is_scored_from_a_data_directory() {
         let served = m.open.iter().find(|d| d.opportunity_id == row[0]).unwrap().win_probability;
         assert!((served - (p * k).min(0.99)).abs() < 1e-5 * k.max(1.0), "{}: {served} vs {p} × {k}", row[0]);
     }
+    // The sample's newest reps are too new for the model: each such warning is said once on
+    // stderr, with how many deals it concerns, and in full in every row's warnings column.
+    let mut warned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| !r[col("warnings")].is_empty()) {
+        for w in row[col("warnings")].split(" | ") {
+            warned.entry(w).or_default().push(&row[0]);
+        }
+    }
+    assert!(warned.len() >= 2 && warned.values().any(|ids| ids.len() > 3), "{warned:?}");
+    assert_eq!(r.stderr.matches("warning: ").count(), warned.len().min(10), "{}", r.stderr);
+    for (w, ids) in &warned {
+        let line = match ids.len() {
+            1 => format!("warning: opportunity {}: {w}", ids[0]),
+            n => format!("warning: {n} opportunities ({}, ", ids[0]),
+        };
+        assert!(r.stderr.contains(&line), "{line}\n{}", r.stderr);
+    }
     // Leads are scored from their file; --data is for the open pipeline.
     let r = score(&[]);
     assert_eq!(r.code, 1);

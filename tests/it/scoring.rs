@@ -277,7 +277,11 @@ fn scoring_bad_input_is_named_and_unknown_values_are_scored() {
     let weird = lines[2].replacen("\"technician\"", "\"astronaut\"", 1).replacen(";29;", ";lots;", 1);
     let r = score("u.csv", format!("{}\n{}\n{weird}\n", lines[0], lines[1]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("row 2 (line 3): job: \"astronaut\" was not seen in training"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("row 2 (line 3): job: \"astronaut\" is not one of the levels kept in training"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("row 2 (line 3): balance: \"lots\" is not a number"), "{}", r.stderr);
     let (_, rows) = read_csv(&out);
     assert_eq!(rows.len(), 2);
