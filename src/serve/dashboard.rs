@@ -103,6 +103,10 @@ pub struct Section {
     pub svg: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<TableOut>,
+    /// What the figures rest on, in the page's language (the forecast's notes: a seasonal
+    /// conversion factor, a fallback of the series view), shown under the chart.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -131,6 +135,7 @@ fn score_section(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) -> Sect
             subtitle: None,
             svg: Some(svg::histogram("chart-scores", "", &[], &no_data(lang))),
             table: None,
+            notes: Vec::new(),
         };
     };
     let from = d.as_of - chrono::Duration::days(90);
@@ -173,6 +178,7 @@ fn score_section(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) -> Sect
                 .collect(),
             keys: None,
         }),
+        notes: Vec::new(),
     }
 }
 

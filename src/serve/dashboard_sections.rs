@@ -40,6 +40,7 @@ fn forecast_sections(st: &AppState, lang: Lang) -> Vec<Section> {
                 subtitle: None,
                 svg: Some(svg::fan("chart-forecast", "", &[], &[], None, &none(lang))),
                 table: None,
+                notes: Vec::new(),
             },
             Section {
                 id: "attainment".into(),
@@ -47,6 +48,7 @@ fn forecast_sections(st: &AppState, lang: Lang) -> Vec<Section> {
                 subtitle: None,
                 svg: Some(svg::bars("chart-attainment", "", &[], &none(lang))),
                 table: None,
+                notes: Vec::new(),
             },
         ];
     };
@@ -61,13 +63,27 @@ fn forecast_sections(st: &AppState, lang: Lang) -> Vec<Section> {
         })
         .unwrap_or_default();
     let mut points = Vec::new();
+    // Each quarter's notes; one both quarters share is said once, others under their quarter.
+    let mut notes: Vec<(String, Vec<String>)> = Vec::new();
     for p in [current, next] {
         if let Ok(r) = m.revenue(&p.to_string(), Level::Company)
             && let Some(row) = r.rows.first()
         {
             points.push(FanPoint { label: p.to_string(), p10: row.p10, p50: row.p50, p90: row.p90 });
+            for n in &r.notes {
+                let text = n.text(lang == Lang::Zh).to_string();
+                match notes.iter_mut().find(|(t, _)| *t == text) {
+                    Some((_, periods)) => periods.push(p.to_string()),
+                    None => notes.push((text, vec![p.to_string()])),
+                }
+            }
         }
     }
+    let all = points.len();
+    let notes: Vec<String> = notes
+        .into_iter()
+        .map(|(text, periods)| if periods.len() == all { text } else { format!("{} · {text}", periods.join(", ")) })
+        .collect();
     let company_quota =
         m.quota(&current.to_string(), Level::Company).ok().and_then(|q| q.rows.first().and_then(|r| r.quota));
     let teams = m.quota(&current.to_string(), Level::Team).map(|q| q.rows).unwrap_or_default();
@@ -96,6 +112,7 @@ fn forecast_sections(st: &AppState, lang: Lang) -> Vec<Section> {
             subtitle,
             svg: Some(svg::fan("chart-forecast", "forecast", &history, &points, company_quota, &none(lang))),
             table: None,
+            notes,
         },
         Section {
             id: "attainment".into(),
@@ -133,6 +150,7 @@ fn forecast_sections(st: &AppState, lang: Lang) -> Vec<Section> {
                     .collect(),
                 keys: None,
             }),
+            notes: Vec::new(),
         },
     ]
 }
@@ -154,6 +172,7 @@ fn analytics_sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) ->
                 subtitle: None,
                 svg: Some(svg::bars(&format!("chart-{id}"), "", &[], &none(lang))),
                 table: None,
+                notes: Vec::new(),
             })
             .collect();
     };
@@ -192,6 +211,7 @@ fn analytics_sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) ->
             subtitle: sub.clone(),
             svg: Some(svg::funnel("chart-funnel", "funnel", &stages, &none(lang))),
             table: None,
+            notes: Vec::new(),
         },
         Section {
             id: "channels".into(),
@@ -223,6 +243,7 @@ fn analytics_sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) ->
                     .collect(),
                 keys: None,
             }),
+            notes: Vec::new(),
         },
         Section {
             id: "tiers".into(),
@@ -259,6 +280,7 @@ fn analytics_sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) ->
                     .collect(),
                 keys: None,
             }),
+            notes: Vec::new(),
         },
         Section {
             id: "reps".into(),
@@ -296,6 +318,7 @@ fn analytics_sections(st: &AppState, data: Option<&Arc<DataCtx>>, lang: Lang) ->
                     .collect(),
                 keys: Some(card.rows.iter().map(|r| r.rep_id.clone()).collect()),
             }),
+            notes: Vec::new(),
         },
     ]
 }
@@ -341,6 +364,7 @@ pub fn rep(st: &AppState, data: &Arc<DataCtx>, rep_id: &str, lang: Lang) -> Vec<
         subtitle: None,
         svg: Some(svg::fan("chart-rep", "rep", &history, &points, quota, &none(lang))),
         table: None,
+        notes: Vec::new(),
     });
     if let Ok(an) = Analytics::new(&data.dataset) {
         let card = an.scorecard(an.default_period());
@@ -384,6 +408,7 @@ pub fn rep(st: &AppState, data: &Arc<DataCtx>, rep_id: &str, lang: Lang) -> Vec<
                     ],
                     keys: None,
                 }),
+                notes: Vec::new(),
             });
         }
     }

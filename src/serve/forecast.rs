@@ -12,12 +12,14 @@ use crate::forecast::bookings::Level;
 use crate::forecast::model::{
     ForecastModel, OpenOpportunity, QuotaForecast, QuotaPlan, QuotaRow, RevenueForecast, RevenueRow,
 };
+use crate::forecast::note::Note;
 use crate::forecast::plan::{Bound, PlanLimits};
+use crate::talktrack::Lang;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -48,6 +50,24 @@ fn library(e: crate::Error) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", e.to_string())
 }
 
+/// The language of a response's notes: `en` (the default) or `zh`; anything else is a 422.
+fn language(text: Option<&str>) -> Result<Lang, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(Lang::En),
+        Some(t) => Lang::from_str(t).map_err(|e| ApiError::field("lang", e)),
+    }
+}
+
+/// The answer as JSON, its `notes` in `lang` (a note keeps both texts; on the wire, and in
+/// saved models, it is one string, English unless asked otherwise).
+fn answer<T: Serialize>(body: &T, notes: &[Note], lang: Lang) -> Result<Json<Value>, ApiError> {
+    let mut v = serde_json::to_value(body).map_err(|e| ApiError::internal(e.to_string()))?;
+    if lang == Lang::Zh {
+        v["notes"] = notes.iter().map(|n| Value::from(n.zh.as_str())).collect();
+    }
+    Ok(Json(v))
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))?
 }
@@ -73,6 +93,8 @@ pub struct RevenueQuery {
     pub by: Option<String>,
     /// Only this group (a rep_id or a rep's name, a team, region or product).
     pub key: Option<String>,
+    /// The language of the notes: en (default) or zh.
+    pub lang: Option<String>,
 }
 
 /// The saved pipeline's revenue forecast for a period.
@@ -89,14 +111,15 @@ pub async fn revenue(
     State(st): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<RevenueQuery>,
-) -> Result<Json<RevenueForecast>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     st.keys.check(&headers, Role::Planner)?;
     let s = served(&st)?;
     let p = period(&s.model, q.period.as_deref())?;
     let by = level(q.by.as_deref(), Level::Company, "by")?;
+    let lang = language(q.lang.as_deref())?;
     let mut f = blocking(move || s.model.revenue(&p, by).map_err(library)).await?;
     only(&mut f.rows, q.key.as_deref(), RevenueRow::answers_to)?;
-    Ok(Json(f))
+    answer(&f, &f.notes, lang)
 }
 
 /// A what-if: the revenue forecast with the open pipeline sent in the body.
@@ -115,12 +138,13 @@ pub async fn revenue_what_if(
     State(st): State<AppState>,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<Json<RevenueForecast>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     st.keys.check(&headers, Role::Planner)?;
     let s = served(&st)?;
     let f = Fields::of(&body, "")?;
     let p = period(&s.model, f.opt_str("period")?)?;
     let by = level(f.opt_str("by")?, Level::Company, "by")?;
+    let lang = language(f.opt_str("lang")?)?;
     let items = f.array("open")?;
     if items.len() > st.limits.max_batch * 10 {
         return Err(ApiError::new(
@@ -170,7 +194,7 @@ pub async fn revenue_what_if(
         .with_details(json!({"path": format!("open[{i}].owner_id")})));
     }
     let f = blocking(move || s.model.revenue_for(&p, by, &open).map_err(library)).await?;
-    Ok(Json(f))
+    answer(&f, &f.notes, lang)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -181,6 +205,8 @@ pub struct QuotaQuery {
     pub level: Option<String>,
     /// Only this group (a rep_id or a rep's name, a team or region).
     pub key: Option<String>,
+    /// The language of the notes: en (default) or zh.
+    pub lang: Option<String>,
 }
 
 /// Quota, P10/P50/P90, expected attainment, P(attain ≥ 100%), gap and the pipeline coverage
@@ -196,17 +222,18 @@ pub async fn quota(
     State(st): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<QuotaQuery>,
-) -> Result<Json<QuotaForecast>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     st.keys.check(&headers, Role::Planner)?;
     let s = served(&st)?;
     let p = period(&s.model, q.period.as_deref())?;
     let lvl = level(q.level.as_deref(), Level::Rep, "level")?;
+    let lang = language(q.lang.as_deref())?;
     if lvl == Level::Product {
         return Err(ApiError::field("level", "quotas exist for company, region, team and rep, not product"));
     }
     let mut f = blocking(move || s.model.quota(&p, lvl).map_err(library)).await?;
     only(&mut f.rows, q.key.as_deref(), QuotaRow::answers_to)?;
-    Ok(Json(f))
+    answer(&f, &f.notes, lang)
 }
 
 fn bound(f: &Fields, key: &str) -> Result<Bound, ApiError> {
@@ -231,15 +258,12 @@ fn bound(f: &Fields, key: &str) -> Result<Bound, ApiError> {
         (status = 422, description = "A bad target or limits (a floor above its cap, floors that exceed the target)", body = super::error::ErrorBody),
         (status = 503, body = super::error::ErrorBody)),
     security(("api_key" = [])))]
-pub async fn plan(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Json<QuotaPlan>, ApiError> {
+pub async fn plan(State(st): State<AppState>, headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, ApiError> {
     st.keys.check(&headers, Role::Planner)?;
     let s = served(&st)?;
     let f = Fields::of(&body, "")?;
     let p = period(&s.model, f.opt_str("period")?)?;
+    let lang = language(f.opt_str("lang")?)?;
     let target = f.opt_f64("target")?.ok_or_else(|| ApiError::field("target", "target is required (an amount > 0)"))?;
     if target <= 0.0 {
         return Err(ApiError::field("target", "target must be above 0"));
@@ -253,5 +277,5 @@ pub async fn plan(
     };
     limits.check().map_err(|e| ApiError::field("limits", e.to_string()))?;
     let plan = blocking(move || s.model.plan(&p, target, &limits).map_err(library)).await?;
-    Ok(Json(plan))
+    answer(&plan, &plan.notes, lang)
 }

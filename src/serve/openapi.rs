@@ -177,6 +177,9 @@ pub struct WhatIfRequest {
     /// The open opportunities (at most ten times `limits.max_batch`); owners must be reps the
     /// model knows.
     pub open: Vec<crate::forecast::OpenOpportunity>,
+    /// The language of the notes: `en` (default) or `zh`.
+    #[schema(example = "zh")]
+    pub lang: Option<String>,
 }
 
 /// A company target to split into region, team and rep quotas.
@@ -189,6 +192,9 @@ pub struct PlanRequest {
     /// Floors and caps per level; a floor above its cap, or floors that add up to more than
     /// the target, are refused (422).
     pub limits: Option<PlanLimits>,
+    /// The language of the notes: `en` (default) or `zh`.
+    #[schema(example = "zh")]
+    pub lang: Option<String>,
 }
 
 /// Adds what every operation shares (see the module doc).

@@ -5,6 +5,9 @@
 
 use super::server::{PLANNER, Server, agent, copy_dir};
 use super::util::repo;
+use leadcast::forecast::Level;
+use leadcast::forecast::model::ForecastModel;
+use leadcast::registry::Registry;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -142,7 +145,8 @@ const SECTIONS: &str = r#"return Array.from(document.querySelectorAll('#board se
     chart: !!s.querySelector('svg.chart') && !s.querySelector('svg.chart [data-empty]') && s.querySelectorAll('svg.chart rect, svg.chart path').length > 0,
     has_chart: !!s.querySelector('svg.chart'),
     rows: s.querySelectorAll('table tbody tr').length,
-    has_table: !!s.querySelector('table')
+    has_table: !!s.querySelector('table'),
+    notes: Array.from(s.querySelectorAll('ul.notes li')).map(li => li.textContent)
 }));"#;
 
 fn check_sections(d: &Driver, expected: &[&str]) -> Vec<Value> {
@@ -203,12 +207,30 @@ fn dashboard_in_headless_chromium() {
         repo().join("target/screenshots")
     };
     d.screenshot(&shots.join("dashboard-zh.png"));
+    // Under the fan chart, what the forecast rests on, in the page's language: every note the
+    // model gives this quarter, shown as it is or under the quarter's name.
+    let m = ForecastModel::load(&Registry::new(&s.models)).unwrap();
+    let quarter = m.revenue("2026Q4", Level::Company).unwrap();
+    assert!(!quarter.notes.is_empty());
+    let shows_notes = |sections: &[Value], zh: bool| {
+        let forecast = sections.iter().find(|s| s["id"] == "forecast").unwrap();
+        let shown: Vec<&str> = forecast["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+        for n in &quarter.notes {
+            let text = n.text(zh);
+            assert!(
+                shown.iter().any(|s| *s == text || *s == format!("2026Q4 · {text}")),
+                "{text:?} is not among {shown:?}"
+            );
+        }
+    };
+    shows_notes(&zh, true);
 
     d.js("document.getElementById('lang').click();", json!([]));
     d.wait_for("English", "return document.documentElement.lang === 'en' && document.body.dataset.ready === '1'");
     let en = check_sections(&d, &expected);
     let cjk = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
     assert!(en.iter().all(|s| !cjk(s["title"].as_str().unwrap())), "English titles: {en:?}");
+    shows_notes(&en, false);
     d.screenshot(&shots.join("dashboard-en.png"));
 
     // Drill into the first rep of the rep table.

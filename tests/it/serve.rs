@@ -5,6 +5,9 @@
 
 use super::server::{ADMIN, Db, PLANNER, SCORER, Server, call, error_code, get, post};
 use super::util::{leadcast, read_csv, repo, write_csv};
+use leadcast::forecast::Level;
+use leadcast::forecast::model::ForecastModel;
+use leadcast::registry::Registry;
 use serde_json::{Value, json};
 
 fn lead() -> Value {
@@ -507,6 +510,38 @@ fn suite_more(s: &Server) {
     assert!((reps - 9_000_000.0).abs() < 1.0, "rep quotas add up to the target: {reps}");
     let (st, e) = post(s, "/v1/quotas/plan", Some(PLANNER), &json!({"period": "2026Q4", "target": -5}));
     assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("target")));
+    // The notes in Chinese (`lang=zh`): the same answer, each note in the words the CLI's
+    // `--lang zh` prints, from the served model itself.
+    let m = ForecastModel::load(&Registry::new(&s.models)).unwrap();
+    let zh_of = |notes: &[leadcast::forecast::note::Note]| notes.iter().map(|n| json!(n.zh)).collect::<Vec<_>>();
+    let cases = [
+        (
+            get(s, "/v1/forecasts/revenue?period=2026Q4&by=region", Some(PLANNER)),
+            get(s, "/v1/forecasts/revenue?period=2026Q4&by=region&lang=zh", Some(PLANNER)),
+            zh_of(&m.revenue("2026Q4", Level::Region).unwrap().notes),
+        ),
+        (
+            get(s, "/v1/forecasts/quota?period=2026-11&level=team", Some(PLANNER)),
+            get(s, "/v1/forecasts/quota?period=2026-11&level=team&lang=zh", Some(PLANNER)),
+            zh_of(&m.quota("2026-11", Level::Team).unwrap().notes),
+        ),
+        (
+            post(s, "/v1/quotas/plan", Some(PLANNER), &json!({"period": "2026Q4", "target": 9000000})),
+            post(s, "/v1/quotas/plan", Some(PLANNER), &json!({"period": "2026Q4", "target": 9000000, "lang": "zh"})),
+            zh_of(&m.plan("2026Q4", 9_000_000.0, &Default::default()).unwrap().notes),
+        ),
+    ];
+    for ((st_en, mut en), (st_zh, mut zh), expected) in cases {
+        assert_eq!((st_en, st_zh), (200, 200), "{en}\n{zh}");
+        assert!(!expected.is_empty() && expected.len() == en["notes"].as_array().unwrap().len(), "{en}");
+        assert_eq!(zh["notes"].as_array().unwrap(), &expected);
+        assert_ne!(en["notes"], zh["notes"]);
+        en["notes"] = json!(null);
+        zh["notes"] = json!(null);
+        assert_eq!(en, zh);
+    }
+    let (st, e) = get(s, "/v1/forecasts/revenue?period=2026Q4&lang=fr", Some(PLANNER));
+    assert_eq!((st, e["error"]["details"]["path"].as_str()), (422, Some("lang")), "{e}");
 
     // Analytics.
     for kind in ["funnel", "channels", "teams", "scorecard", "tiers", "collections"] {
