@@ -414,7 +414,10 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
         }
         (None, None) => bail!("give --input FILE (or, with --kind opportunity, --data DIR)"),
     };
-    let preds = model.predict(&table, a.explain, a.top)?;
+    let mut preds = model.predict(&table, a.explain, a.top)?;
+    if let Some(deals) = &open {
+        deals.flag_stale(&mut preds);
+    }
     let id_col = model.id.as_ref().and_then(|c| table.index(c).map(|i| (c.clone(), i)));
     let mut header = vec![
         id_col.as_ref().map_or("row".to_string(), |c| c.0.clone()),
@@ -473,6 +476,19 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
                 text::thousands(amount),
                 text::thousands(expected)
             );
+            if let Some(s) = deals.stale {
+                let old: Vec<_> =
+                    deals.deals.iter().filter(|d| (deals.as_of - d.created_at).num_days() > s.after_days).collect();
+                if !old.is_empty() {
+                    println!(
+                        "{} of them ({} of the pipeline) are stale: open for more than {} days, longer than 99% of the \
+                         history's wins took",
+                        old.len(),
+                        text::thousands(old.iter().map(|d| d.amount).sum()),
+                        s.after_days
+                    );
+                }
+            }
         }
     }
     // One line per distinct warning (an unknown level in 500 rows is one fact, not 500), with
@@ -531,6 +547,27 @@ fn group_warnings(preds: &[score::model::Prediction]) -> Vec<(&str, Vec<usize>)>
 struct OpenDeals {
     as_of: chrono::NaiveDate,
     deals: Vec<leadcast::domain::Opportunity>,
+    /// The history's rule for stale deals, which the forecast applies ([`Stale`]).
+    ///
+    /// [`Stale`]: leadcast::forecast::pipeline::Stale
+    stale: Option<leadcast::forecast::pipeline::Stale>,
+}
+
+impl OpenDeals {
+    /// Flags the deals open longer than the history's wins took, as the forecast counts them.
+    fn flag_stale(&self, preds: &mut [score::model::Prediction]) {
+        let Some(s) = self.stale else { return };
+        for (d, p) in self.deals.iter().zip(preds) {
+            if (self.as_of - d.created_at).num_days() > s.after_days {
+                p.warnings.push(format!(
+                    "stale: open for more than {} days, longer than 99% of the history's wins took; the forecast counts \
+                     it at a win probability of at most {:.0}%",
+                    s.after_days,
+                    100.0 * s.win_rate
+                ));
+            }
+        }
+    }
 }
 
 fn open_deals(dir: &Path) -> Result<(Table, OpenDeals)> {
@@ -550,7 +587,8 @@ fn open_deals(dir: &Path) -> Result<(Table, OpenDeals)> {
         .iter()
         .map(|id| by_id.get(id.as_str()).map(|o| (*o).clone()).context("a snapshot of a known deal"))
         .collect::<Result<Vec<_>>>()?;
-    Ok((table, OpenDeals { as_of, deals }))
+    let stale = leadcast::forecast::pipeline::Stale::fit(&ds, as_of);
+    Ok((table, OpenDeals { as_of, deals, stale }))
 }
 
 /// Writes CSV, or Parquet when the path ends in `.parquet`; either whole or not at all.

@@ -26,6 +26,10 @@
 //! closed_at = { from = "close_date", dates = "day-first" }
 //! ```
 //!
+//! (The syntax only: a value the export fills in for one outcome, as this `close_value` for
+//! won deals, tells the models the outcome; `data/mappings/crm-opportunities.toml` takes the
+//! list price for every deal, and the scoring's leakage guard names such a column.)
+//!
 //! Without `dates`, a date column whose values are not ISO but read day-first or month-first
 //! gets a warning that says which, with the line to add; the rows themselves are the contract
 //! errors of `load` (a date like `03/04/2017` is never guessed). The same for `numbers`.

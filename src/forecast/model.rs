@@ -101,6 +101,10 @@ pub struct ForecastModel {
     /// none).
     #[serde(default)]
     pub discounts: pipeline::Discounts,
+    /// Stale deals' cap on the win probability ([`pipeline::Stale`]; absent in older models
+    /// and under 100 won deals: none).
+    #[serde(default)]
+    pub stale: Option<pipeline::Stale>,
     /// The deal flow's growth per year ([`pipeline::opportunity_growth`]), carrying past
     /// periods' new-business counts forward (absent in older models: 1).
     #[serde(default = "no_growth")]
@@ -485,7 +489,11 @@ impl ForecastModel {
                 discounts.overall
             ));
         }
-        let open = pipeline::open_deals(ds, &org, as_of, &close, p.as_deref(), &discounts);
+        let stale = pipeline::Stale::fit(ds, as_of);
+        let open = pipeline::open_deals(ds, &org, as_of, &close, p.as_deref(), &discounts, stale.as_ref());
+        if let Some(n) = stale.and_then(|s| s.note(&open, as_of)) {
+            notes.push(n.en);
+        }
         if won.is_empty() {
             notes.push("the history has no won deals: new business and the series view are empty".into());
         }
@@ -506,6 +514,7 @@ impl ForecastModel {
             pipeline_factor,
             pipeline_spread,
             discounts,
+            stale,
             growth: pipeline::opportunity_growth(ds, as_of),
             rep_flow,
             blend,
@@ -605,6 +614,7 @@ impl ForecastModel {
         let mut notes = nb.notes;
         if !open.is_empty() {
             notes.extend(self.conversion.note(period));
+            notes.extend(self.stale.and_then(|s| s.note(open, self.as_of)));
         }
         let w = self.blend.weight(Grain::of_period(period));
         let mut method = format!("pipeline-mc ({})", self.win_source);
@@ -686,7 +696,10 @@ impl ForecastModel {
                     amount: o.amount,
                     stage: o.stage,
                     created_at: o.created_at.min(self.as_of),
-                    win_probability: o.win_probability.unwrap_or_else(|| self.close.win_rate(o.stage, age)),
+                    win_probability: o.win_probability.unwrap_or_else(|| {
+                        let p = self.close.win_rate(o.stage, age);
+                        self.stale.map_or(p, |s| s.cap(age, p))
+                    }),
                     booking_share: self.discounts.share(&o.product, o.discount_pct),
                 })
             })

@@ -246,6 +246,86 @@ fn seasonal_snapshots(
     out
 }
 
+/// The quantile of the history's creation-to-win days beyond which an open deal is stale, and
+/// how many won deals it takes to say.
+const STALE_QUANTILE: f64 = 0.99;
+const STALE_MIN_WON: usize = 100;
+
+/// Stale deals: open longer than 99% of the history's wins took from creation to close. A CRM
+/// keeps deals open that nobody works any more (the "zombie pipeline"); the opportunity model,
+/// trained on deals that closed, has seen no deal that old and would score one like the oldest
+/// it knows, and the time-to-close model would close it within weeks. Such a deal counts at
+/// most at the rate that deals which stayed open that long were won — the won, the lost and
+/// those still open alike. On a CRM export that leaves 1,329 deals open for 130 days to a year
+/// (none of its 4,238 wins took longer than 138 days), that rate is 3%; on the simulated worlds
+/// hardly any open deal is that old and the rule changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stale {
+    /// Days from creation after which an open deal is stale.
+    pub after_days: i64,
+    /// The share won of the deals that were open after that many days.
+    pub win_rate: f64,
+    /// How many such deals the history has, and how many of them were won.
+    pub deals: usize,
+    pub won: usize,
+}
+
+impl Stale {
+    /// From the deals of `ds` as of `as_of`; `None` under 100 won deals.
+    pub fn fit(ds: &Dataset, as_of: NaiveDate) -> Option<Stale> {
+        let closed_by = |o: &crate::domain::Opportunity| o.closed_at.filter(|c| o.status.is_closed() && *c <= as_of);
+        let mut cycles: Vec<i64> = ds
+            .opportunities
+            .iter()
+            .filter(|o| o.status == Status::Won)
+            .filter_map(|o| closed_by(o).map(|c| (c - o.created_at).num_days()))
+            .collect();
+        if cycles.len() < STALE_MIN_WON {
+            return None;
+        }
+        cycles.sort_unstable();
+        let after_days = cycles[((cycles.len() - 1) as f64 * STALE_QUANTILE).round() as usize];
+        let (mut deals, mut won) = (0, 0);
+        for o in ds.opportunities.iter().filter(|o| o.created_at <= as_of) {
+            let end = closed_by(o);
+            if (end.unwrap_or(as_of) - o.created_at).num_days() > after_days {
+                deals += 1;
+                won += (end.is_some() && o.status == Status::Won) as usize;
+            }
+        }
+        Some(Stale { after_days, win_rate: (won as f64 + 0.5) / (deals as f64 + 1.0), deals, won })
+    }
+
+    /// The win probability of a deal open for `age` days whose probability is otherwise `p`.
+    pub fn cap(&self, age: i64, p: f64) -> f64 {
+        if age > self.after_days { p.min(self.win_rate) } else { p }
+    }
+
+    /// What the rule does to `open` (as of `as_of`), for the forecast's notes; `None` when no
+    /// deal of it is stale.
+    pub fn note(&self, open: &[OpenDeal], as_of: NaiveDate) -> Option<Note> {
+        let stale: Vec<&OpenDeal> =
+            open.iter().filter(|d| (as_of - d.created_at).num_days() > self.after_days).collect();
+        if stale.is_empty() {
+            return None;
+        }
+        let amount: f64 = stale.iter().map(|d| d.amount).sum();
+        let (n, days, rate) = (stale.len(), self.after_days, 100.0 * self.win_rate);
+        let (won, deals) = (self.won, self.deals);
+        Some(Note::new(
+            format!(
+                "open pipeline: {n} deals worth {amount:.0} have been open for more than {days} days, longer than 99% \
+                 of the history's wins took: as stale deals they count at most at the win rate of the {deals} deals \
+                 that stayed open that long, {rate:.0}% ({won} won)"
+            ),
+            format!(
+                "在途商机：{n} 个商机（金额 {amount:.0}）已在途超过 {days} 天，比历史上 99% 的赢单用时都长：视为停滞商机，\
+                 赢单概率至多按历史上在途这么久的 {deals} 个商机的赢单率 {rate:.0}%（赢单 {won} 个）计"
+            ),
+        ))
+    }
+}
+
 /// An open deal as the forecast sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenDeal {
@@ -1042,6 +1122,7 @@ pub fn open_deals(
     close: &CloseModel,
     p: Option<&[f64]>,
     discounts: &Discounts,
+    stale: Option<&Stale>,
 ) -> Vec<OpenDeal> {
     let idx: FxHashMap<&str, usize> = org.iter().enumerate().map(|(i, r)| (r.rep_id.as_str(), i)).collect();
     ds.opportunities
@@ -1052,6 +1133,7 @@ pub fn open_deals(
             let rep = *idx.get(o.owner_id.as_str())?;
             let age = (as_of - o.created_at).num_days().max(0);
             let prob = p.and_then(|p| p.get(k).copied()).unwrap_or_else(|| close.win_rate(o.stage, age));
+            let prob = stale.map_or(prob, |s| s.cap(age, prob));
             Some(OpenDeal {
                 opportunity_id: o.opportunity_id.clone(),
                 rep,
@@ -1133,6 +1215,69 @@ mod tests {
             closed_at: closed,
             discount_pct: None,
         }
+    }
+
+    /// Deals open far longer than any win took are stale: 200 wins after 10–59 days, 100 losses,
+    /// and 41 deals created 300 days before the as-of date: 38 still open, 2 won late and one
+    /// won after the date. The threshold is the 99th percentile of the wins' days, the rate that of the deals
+    /// that stayed open past it; only deals older than that are capped, never raised.
+    #[test]
+    fn deals_open_longer_than_the_wins_took_are_stale() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let as_of = d("2026-09-30");
+        let start = d("2025-06-01");
+        let mut ds = Dataset::default();
+        for i in 0..200 {
+            let created = start + chrono::Duration::days(i);
+            ds.opportunities.push(deal(
+                format!("W{i}"),
+                created,
+                Status::Won,
+                Some(created + chrono::Duration::days(10 + i % 50)),
+            ));
+        }
+        for i in 0..100 {
+            let created = start + chrono::Duration::days(i);
+            ds.opportunities.push(deal(
+                format!("L{i}"),
+                created,
+                Status::Lost,
+                Some(created + chrono::Duration::days(20)),
+            ));
+        }
+        let old = as_of - chrono::Duration::days(300);
+        for i in 0..40 {
+            let (status, closed) =
+                if i < 2 { (Status::Won, Some(as_of - chrono::Duration::days(5))) } else { (Status::Open, None) };
+            ds.opportunities.push(deal(format!("Z{i}"), old, status, closed));
+        }
+        // A deal closed after the as-of date is open as of it.
+        ds.opportunities.push(deal("F", old, Status::Won, Some(as_of + chrono::Duration::days(3))));
+        let s = Stale::fit(&ds, as_of).unwrap();
+        let mut cycles: Vec<i64> = (0..200).map(|i| 10 + i % 50).chain([295, 295]).collect();
+        cycles.sort_unstable();
+        assert_eq!(s.after_days, cycles[(201.0 * 0.99_f64).round() as usize]);
+        assert_eq!(s.after_days, 59);
+        // The 2 late wins, the 38 still open and the one won after the date stayed open past 59
+        // days.
+        assert_eq!((s.deals, s.won), (41, 2));
+        assert!((s.win_rate - 2.5 / 42.0).abs() < 1e-12, "{}", s.win_rate);
+        assert_eq!(s.cap(59, 0.4), 0.4);
+        assert_eq!(s.cap(60, 0.4), s.win_rate);
+        assert_eq!(s.cap(300, 0.01), 0.01);
+        // Open deals: the stale ones are named in the note, in both languages.
+        let org = one_rep();
+        let close = CloseModel::fit(&ds, as_of);
+        let open = open_deals(&ds, &org, as_of, &close, None, &Discounts::default(), Some(&s));
+        assert_eq!(open.len(), 38);
+        assert!(open.iter().all(|o| o.win_probability <= s.win_rate));
+        let n = s.note(&open, as_of).unwrap();
+        assert!(n.en.contains("38 deals worth 380 have been open for more than 59 days"), "{}", n.en);
+        assert!(n.zh.contains("38 个商机（金额 380）已在途超过 59 天"), "{}", n.zh);
+        assert!(s.note(&open[..0], as_of).is_none());
+        // Under 100 wins there is no rule.
+        ds.opportunities.retain(|o| !o.opportunity_id.starts_with('W'));
+        assert!(Stale::fit(&ds, as_of).is_none());
     }
 
     /// An organisation of one rep, R1.
