@@ -264,6 +264,9 @@ pub struct BacktestArgs {
     /// at the origin (what serving uses), `empirical` uses win rates by stage and age (faster).
     #[arg(long, default_value = "model")]
     pub win: String,
+    /// zh or en: the language of the printed tables and notes (the HTML report stays English).
+    #[arg(long, default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Debug, Args)]

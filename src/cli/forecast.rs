@@ -298,6 +298,102 @@ fn table_line(
 }
 
 /// A forecast's notes, each on a line of its own, in the table's language.
+/// The backtest's tables: accuracy per level, the company total per method, and each origin's
+/// company forecast against what came; in Chinese (回测) with `zh`.
+fn print_backtest(bt: &backtest::Backtest, zh: bool) {
+    let t = |en: &'static str, cn: &'static str| if zh { cn } else { en };
+    let grain = match (bt.grain, zh) {
+        (Grain::Month, true) => "个月",
+        (Grain::Quarter, true) => "个季度",
+        (g, false) => g.as_str(),
+    };
+    let source = match (bt.win_source.as_str(), zh) {
+        ("opportunity model", true) => "商机模型",
+        ("empirical win rates by stage and age", true) => "按阶段和在途时长的经验赢单率",
+        (s, _) => s,
+    };
+    if zh {
+        println!(
+            "回测：{} {grain}（赢单概率：{source}）；在所有起点上学得的商机管道权重：{:.2}",
+            bt.origins.len(),
+            bt.weight
+        );
+    } else {
+        println!(
+            "backtest of {} {grain}s (win probabilities: {source}); pipeline weight learned on all origins: {:.2}",
+            bt.origins.len(),
+            bt.weight
+        );
+    }
+    // A row of cells: the first ones left-aligned in the `left` widths, the rest right-aligned
+    // in the `right` ones (widths in terminal columns, so Chinese headers line up).
+    let line = |left: &[usize], cells: &[String], right: &[usize]| {
+        let lefts = cells.iter().zip(left).map(|(c, w)| text::pad(c, *w));
+        let rights = cells[left.len()..].iter().zip(right).map(|(c, w)| text::right(c, *w));
+        lefts.chain(rights).collect::<Vec<_>>().join(" ")
+    };
+    let head =
+        [t("level", "层级"), t("groups", "组数"), "WAPE", t("bias", "偏差"), t("80% coverage", "80% 区间覆盖率")];
+    let widths = [8, 8, 8, text::width(head[4]).max(13)];
+    println!("{}", line(&[10], &head.map(String::from), &widths));
+    for l in &bt.levels {
+        let level = if zh { l.level.name_zh() } else { l.level.as_str() };
+        let cells = [
+            level.to_string(),
+            l.groups.to_string(),
+            format!("{:.1}%", 100.0 * l.wape),
+            format!("{:+.1}%", 100.0 * l.bias),
+            format!("{:.0}%", 100.0 * l.coverage80),
+        ];
+        println!("{}", line(&[10], &cells, &widths));
+    }
+    println!("{}", t("company total by method:", "公司合计，按方法："));
+    for mm in &bt.methods {
+        let method = match (mm.method.as_str(), zh) {
+            ("pipeline", true) => "商机管道",
+            ("series", true) => "时间序列",
+            ("blend (leave-one-out weight)", true) => "融合（留一法权重）",
+            (m, _) => m,
+        };
+        if zh {
+            println!(
+                "  {} WAPE {:>5.1}%，偏差 {:>+6.1}%，80% 区间覆盖率 {:>3.0}%",
+                text::pad(method, 30),
+                100.0 * mm.wape,
+                100.0 * mm.bias,
+                100.0 * mm.coverage80
+            );
+        } else {
+            println!(
+                "  {:<30} WAPE {:>5.1}%, bias {:>+6.1}%, 80% coverage {:>3.0}%",
+                method,
+                100.0 * mm.wape,
+                100.0 * mm.bias,
+                100.0 * mm.coverage80
+            );
+        }
+    }
+    let head =
+        [t("origin", "起点"), t("period", "期间"), t("weight", "权重"), "P10", "P50", "P90", t("actual", "实际")];
+    let widths = [6, 13, 13, 13, 13];
+    println!("{}", line(&[12, 8], &head.map(String::from), &widths));
+    for o in &bt.origins {
+        if let Some(r) = o.rows.iter().find(|r| r.level == Level::Company) {
+            let cells = [
+                o.origin.to_string(),
+                o.period.to_string(),
+                format!("{:.2}", o.weight),
+                format!("{:.0}", r.p10),
+                format!("{:.0}", r.p50),
+                format!("{:.0}", r.p90),
+                format!("{:.0}", r.actual),
+            ];
+            println!("{}", line(&[12, 8], &cells, &widths));
+        }
+    }
+    print_notes(&bt.notes, zh);
+}
+
 fn print_notes(notes: &[forecast::Note], zh: bool) {
     for n in notes {
         if zh {
@@ -415,59 +511,12 @@ pub fn backtest(a: BacktestArgs) -> Result<ExitCode> {
     if a.periods == 0 {
         bail!("--periods must be at least 1");
     }
+    let zh = text::chinese_table(&a.lang, true)?;
     let p = Progress::start(format!("backtesting {} {}s of {}", a.periods, grain.as_str(), a.data.display()));
     let opts = backtest::Options { periods: a.periods as usize, grain, win };
     let bt = hint(backtest::run(&ds, opts, &|s| p.step(s.to_string())), "lower --periods or use --grain month")?;
     p.finish();
-    println!(
-        "backtest of {} {}s (win probabilities: {}); pipeline weight learned on all origins: {:.2}",
-        bt.origins.len(),
-        grain.as_str(),
-        bt.win_source,
-        bt.weight
-    );
-    println!("{:<10} {:>8} {:>8} {:>8} {:>13}", "level", "groups", "WAPE", "bias", "80% coverage");
-    for l in &bt.levels {
-        println!(
-            "{:<10} {:>8} {:>7.1}% {:>+7.1}% {:>12.0}%",
-            l.level.as_str(),
-            l.groups,
-            100.0 * l.wape,
-            100.0 * l.bias,
-            100.0 * l.coverage80
-        );
-    }
-    println!("company total by method:");
-    for mm in &bt.methods {
-        println!(
-            "  {:<30} WAPE {:>5.1}%, bias {:>+6.1}%, 80% coverage {:>3.0}%",
-            mm.method,
-            100.0 * mm.wape,
-            100.0 * mm.bias,
-            100.0 * mm.coverage80
-        );
-    }
-    println!(
-        "{:<12} {:<8} {:>6} {:>13} {:>13} {:>13} {:>13}",
-        "origin", "period", "weight", "P10", "P50", "P90", "actual"
-    );
-    for o in &bt.origins {
-        if let Some(r) = o.rows.iter().find(|r| r.level == Level::Company) {
-            println!(
-                "{:<12} {:<8} {:>6.2} {:>13.0} {:>13.0} {:>13.0} {:>13.0}",
-                o.origin.to_string(),
-                o.period,
-                o.weight,
-                r.p10,
-                r.p50,
-                r.p90,
-                r.actual
-            );
-        }
-    }
-    for n in &bt.notes {
-        println!("note: {n}");
-    }
+    print_backtest(&bt, zh);
     if let Some(dir) = &a.report {
         let title =
             format!("leadcast forecast backtest of {} ({} {}s)", a.data.display(), bt.origins.len(), grain.as_str());

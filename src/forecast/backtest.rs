@@ -94,7 +94,7 @@ pub struct Backtest {
     pub methods: Vec<MethodMetrics>,
     /// The company's bookings per complete period (for the fan chart): (period, amount).
     pub history: Vec<(String, f64)>,
-    pub notes: Vec<String>,
+    pub notes: Vec<super::Note>,
 }
 
 /// Options of a backtest run.
@@ -216,7 +216,10 @@ pub fn run(ds: &Dataset, opts: Options, progress: &dyn Fn(&str)) -> Result<Backt
                     Some(crate::score::train::train(&prep.table, &spec, &|_| {})?.0)
                 }
                 Err(e) => {
-                    notes.push(format!("origin {origin}: no opportunity model ({e}); empirical win rates"));
+                    notes.push(super::Note::new(
+                        format!("origin {origin}: no opportunity model ({e}); empirical win rates"),
+                        format!("起点 {origin}：无法训练商机模型（{e}）：改用经验赢单率"),
+                    ));
                     None
                 }
             },

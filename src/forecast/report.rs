@@ -177,7 +177,7 @@ fn page(title: &str, bt: &Backtest) -> String {
             )
         })
         .collect();
-    let notes: String = bt.notes.iter().map(|n| format!("<li>{}</li>", esc(n))).collect();
+    let notes: String = bt.notes.iter().map(|n| format!("<li>{}</li>", esc(&n.en))).collect();
     format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{t}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1040px}}table{{border-collapse:collapse;margin:1em 0}}

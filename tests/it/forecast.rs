@@ -506,6 +506,60 @@ fn csv_outputs_name_reps_and_take_a_byte_order_mark_for_excel() {
 }
 
 #[test]
+fn backtest_tables_in_chinese() {
+    // `backtest --lang zh` (回测): the same figures as the English tables, line by line, the
+    // tables lined up in terminal columns, and no English word left but WAPE and P10/P50/P90.
+    let data = repo().join("data/sample");
+    let run = |lang: &str| {
+        let r = leadcast(&[
+            "backtest",
+            "--data",
+            data.to_str().unwrap(),
+            "--periods",
+            "2",
+            "--win",
+            "empirical",
+            "--lang",
+            lang,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let (en, zh) = (run("en"), run("zh"));
+    assert!(zh.starts_with("回测：2 个季度（赢单概率：按阶段和在途时长的经验赢单率）"), "{zh}");
+    let (en, zh): (Vec<&str>, Vec<&str>) = (en.lines().collect(), zh.lines().collect());
+    assert_eq!(en.len(), zh.len(), "{en:?}\n{zh:?}");
+    let numbers = |l: &str| -> Vec<String> {
+        l.split(|c: char| !(c.is_ascii_digit() || ".-+".contains(c)))
+            .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+            .map(String::from)
+            .collect()
+    };
+    for (e, z) in en.iter().zip(&zh) {
+        assert_eq!(numbers(e), numbers(z), "{e}\n{z}");
+        // Letters but those of WAPE, P10/P50/P90 and quarters (2026Q2).
+        let kept = z.replace("WAPE", "").replace("P10", "").replace("P50", "").replace("P90", "");
+        let chars: Vec<char> = kept.chars().collect();
+        let latin: String = chars
+            .iter()
+            .enumerate()
+            .filter(|&(k, c)| c.is_ascii_alphabetic() && !(*c == 'Q' && k > 0 && chars[k - 1].is_ascii_digit()))
+            .map(|(_, c)| *c)
+            .collect();
+        assert!(latin.is_empty(), "an English word in {z:?}");
+    }
+    for level in ["公司", "大区", "团队", "销售", "产品"] {
+        assert!(zh.iter().any(|l| l.starts_with(level) && l.ends_with('%')), "{level}: {zh:?}");
+    }
+    // The level table and the origins' table, each lined up.
+    let width = |l: &&str| unicode_width::UnicodeWidthStr::width(*l);
+    let levels: Vec<usize> = zh[1..7].iter().map(width).collect();
+    assert!(levels.iter().all(|&w| w == levels[0]), "{zh:?}");
+    let origins: Vec<usize> = zh[zh.len() - 3..].iter().map(width).collect();
+    assert!(zh[zh.len() - 3].starts_with("起点") && origins.iter().all(|&w| w == origins[0]), "{zh:?}");
+}
+
+#[test]
 fn forecast_and_quota_plan_tables_in_chinese() {
     let models = repo().join("models");
     let m = models.to_str().unwrap();
