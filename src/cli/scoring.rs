@@ -139,9 +139,13 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
         (ModelKind::Scoring | ModelKind::Opportunity | ModelKind::All, Some(dir), None) => {
             let p = Progress::start(format!("checking {}", dir.display()));
             let ds = checked_data(dir)?;
+            // `train all` on an export that starts at the opportunity (no leads, as many CRM
+            // exports do) trains the rest; the lead model stays what it was, if any.
+            let no_leads = matches!(a.kind, ModelKind::All) && ds.leads.is_empty();
             let kinds: &[&str] = match a.kind {
                 ModelKind::Scoring => &["scoring"],
                 ModelKind::Opportunity => &["opportunity"],
+                _ if no_leads => &["opportunity"],
                 _ => &["scoring", "opportunity"],
             };
             let fp = score::fingerprint(&score::table_files(dir))?;
@@ -170,6 +174,16 @@ pub fn train(a: args::TrainArgs) -> Result<ExitCode> {
                     done.push((kind, version, prepared.notes, model, rep));
                 }
                 p.finish();
+                if no_leads {
+                    let current = registry.current("scoring").ok().flatten();
+                    println!(
+                        "note: lead scoring skipped: the leads table of {} has no rows ({})",
+                        dir.display(),
+                        current.map_or("no lead model is served".to_string(), |v| format!(
+                            "the current lead model, {v}, stays as it was"
+                        ))
+                    );
+                }
                 for (kind, version, notes, model, rep) in &done {
                     for n in notes {
                         println!("note: {n}");

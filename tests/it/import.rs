@@ -515,3 +515,32 @@ fn a_named_sheet_of_a_workbook_scores_like_its_csv() {
         assert!(!m.exists(), "nothing trained");
     }
 }
+
+/// `train all` on an export that starts at the opportunity (no leads) trains the opportunity,
+/// talk-track and forecast models and says the lead model was skipped; a lead model already
+/// served stays as it was. (Before 2026-12-08 it stopped with "the leads table has no rows".)
+#[test]
+fn train_all_on_an_export_without_leads_trains_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, models) = (dir.path().join("crm"), dir.path().join("models"));
+    let mapping = repo().join("data/mappings/crm-opportunities.toml");
+    let data = shared_data().join("crm-opportunities");
+    let (o, m) = (out.to_str().unwrap(), models.to_str().unwrap());
+    let r = leadcast(&["import", "--data", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap(), "--out", o]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = leadcast(&["train", "all", "--data", o, "--models", m]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("lead scoring skipped: the leads table") && r.stdout.contains("no lead model is served"));
+    for kind in ["opportunity", "talktrack", "forecast"] {
+        assert!(models.join(kind).join("CURRENT").is_file(), "{kind}: {}", r.stdout);
+    }
+    assert!(!models.join("scoring").join("CURRENT").exists());
+    // With a lead model already there (the shipped one), it stays current.
+    let shipped = repo().join("models/scoring");
+    let version = std::fs::read_to_string(shipped.join("CURRENT")).unwrap();
+    crate::server::copy_dir(&shipped, &models.join("scoring"));
+    let r = leadcast(&["train", "all", "--data", o, "--models", m]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(&format!("the current lead model, {}, stays as it was", version.trim())), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(models.join("scoring/CURRENT")).unwrap(), version);
+}
