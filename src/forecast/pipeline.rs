@@ -1227,24 +1227,16 @@ mod tests {
         let as_of = d("2026-09-30");
         let start = d("2025-06-01");
         let mut ds = Dataset::default();
-        for i in 0..200 {
-            let created = start + chrono::Duration::days(i);
-            ds.opportunities.push(deal(
-                format!("W{i}"),
-                created,
-                Status::Won,
-                Some(created + chrono::Duration::days(10 + i % 50)),
-            ));
-        }
-        for i in 0..100 {
-            let created = start + chrono::Duration::days(i);
-            ds.opportunities.push(deal(
-                format!("L{i}"),
-                created,
-                Status::Lost,
-                Some(created + chrono::Duration::days(20)),
-            ));
-        }
+        // Deal `i` of a kind, created `i` days after the start, closed after `days(i)`.
+        let mut closed = |kind: &str, n: i64, status: Status, days: &dyn Fn(i64) -> i64| {
+            for i in 0..n {
+                let created = start + chrono::Duration::days(i);
+                let at = Some(created + chrono::Duration::days(days(i)));
+                ds.opportunities.push(deal(format!("{kind}{i}"), created, status, at));
+            }
+        };
+        closed("W", 200, Status::Won, &|i| 10 + i % 50);
+        closed("L", 100, Status::Lost, &|_| 20);
         let old = as_of - chrono::Duration::days(300);
         for i in 0..40 {
             let (status, closed) =
