@@ -12,6 +12,10 @@
 //!   before the snapshot and not closed before it (all open deals, whatever their expected
 //!   close). The remaining quota is the quota minus bookings before the snapshot, at least 0;
 //!   coverage is `None` when nothing remains.
+//! - *stale pipeline*: the part of that open pipeline that had been open, at the snapshot,
+//!   longer than 99% of the wins before it took ([`crate::forecast::pipeline::Stale`], the
+//!   rule the forecast caps such deals by): pipeline that inflates coverage but that nobody is
+//!   likely to close. `None` under 100 wins before the snapshot.
 //!
 //! A rep appears when they have a quota for the period, a deal closed in it, or open pipeline
 //! at the snapshot; a team sums its reps (its quota is `None` when none of them has one).
@@ -40,6 +44,8 @@ pub struct TeamRow {
     pub median_cycle_days: Option<f64>,
     pub open_deals: u64,
     pub open_pipeline: f64,
+    /// The part of `open_pipeline` open longer than 99% of the wins took (see the module docs).
+    pub stale_pipeline: Option<f64>,
     /// Quota minus bookings before the snapshot, at least 0.
     pub remaining_quota: Option<f64>,
     /// open_pipeline / remaining_quota.
@@ -70,6 +76,8 @@ struct Acc {
     cycle: Vec<f64>,
     open_deals: u64,
     open_pipeline: f64,
+    /// `None` when there is no stale rule.
+    stale_pipeline: Option<f64>,
 }
 
 impl Acc {
@@ -85,6 +93,9 @@ impl Acc {
         self.cycle.extend_from_slice(&o.cycle);
         self.open_deals += o.open_deals;
         self.open_pipeline += o.open_pipeline;
+        if let Some(x) = o.stale_pipeline {
+            self.stale_pipeline = Some(self.stale_pipeline.unwrap_or(0.0) + x);
+        }
     }
 
     fn row(&self, key: &str, name: Option<&str>, team: &str) -> TeamRow {
@@ -102,6 +113,7 @@ impl Acc {
             median_cycle_days: median(&mut self.cycle.clone()),
             open_deals: self.open_deals,
             open_pipeline: self.open_pipeline,
+            stale_pipeline: self.stale_pipeline,
             remaining_quota: remaining,
             pipeline_coverage: remaining.and_then(|r| ratio(self.open_pipeline, r)),
             attainment: self.quota.and_then(|q| ratio(self.bookings, q)),
@@ -118,6 +130,8 @@ impl Analytics<'_> {
     /// Team efficiency for a period, per team and per rep.
     pub fn teams(&self, period: Period) -> TeamEfficiency {
         let snap = self.snapshot(period);
+        let day_before = snap.pred_opt().unwrap_or(snap);
+        let stale = crate::forecast::pipeline::Stale::fit(self.ds, day_before);
         let mut reps: BTreeMap<&str, Acc> = BTreeMap::new();
         for q in &self.ds.quotas {
             if let std::collections::btree_map::Entry::Vacant(e) = reps.entry(q.rep_id.as_str())
@@ -150,12 +164,20 @@ impl Analytics<'_> {
                 a.open_deals += 1;
                 a.open_pipeline += o.amount;
             }
+            if let Some(s) = &stale {
+                let old = open_at_snap && (day_before - o.created_at).num_days() > s.after_days;
+                a.stale_pipeline = Some(a.stale_pipeline.unwrap_or(0.0) + if old { o.amount } else { 0.0 });
+            }
         }
         let mut teams: BTreeMap<&str, Acc> = BTreeMap::new();
         let mut total = Acc::default();
         let mut rep_rows = Vec::with_capacity(reps.len());
         for (id, a) in &mut reps {
             a.reps = 1;
+            // A rep with a quota but no deal in the loop above still has a stale figure.
+            if stale.is_some() && a.stale_pipeline.is_none() {
+                a.stale_pipeline = Some(0.0);
+            }
             let team = self.team_of(id);
             teams.entry(team).or_default().add(a);
             total.add(a);
@@ -186,6 +208,7 @@ impl Sortable for TeamRow {
         "median_cycle_days",
         "open_deals",
         "open_pipeline",
+        "stale_pipeline",
         "remaining_quota",
         "pipeline_coverage",
         "attainment",
@@ -206,6 +229,7 @@ impl Sortable for TeamRow {
             "median_cycle_days" => SortKey::Number(self.median_cycle_days),
             "open_deals" => n(self.open_deals as f64),
             "open_pipeline" => n(self.open_pipeline),
+            "stale_pipeline" => SortKey::Number(self.stale_pipeline),
             "remaining_quota" => SortKey::Number(self.remaining_quota),
             "pipeline_coverage" => SortKey::Number(self.pipeline_coverage),
             _ => SortKey::Number(self.attainment),

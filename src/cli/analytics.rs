@@ -236,6 +236,7 @@ fn team_grid(title: String, rows: &[TeamRow], total: &TeamRow, by_rep: bool) -> 
         "median_cycle_days",
         "open_deals",
         "open_pipeline",
+        "stale_pipeline",
         "remaining_quota",
         "pipeline_coverage",
     ]);
@@ -255,6 +256,7 @@ fn team_grid(title: String, rows: &[TeamRow], total: &TeamRow, by_rep: bool) -> 
             Cell::Num(r.median_cycle_days),
             Cell::Int(r.open_deals),
             Cell::Money(r.open_pipeline),
+            r.stale_pipeline.map_or(text(""), Cell::Money),
             r.remaining_quota.map_or(text(""), Cell::Money),
             Cell::Num(r.pipeline_coverage),
         ]);
@@ -657,6 +659,7 @@ fn header_zh(report: Report, h: &str) -> &str {
         "median_cycle_days" => "成交周期中位数",
         "open_deals" => "在途商机",
         "open_pipeline" => "在途金额",
+        "stale_pipeline" => "停滞金额",
         "remaining_quota" => "剩余目标",
         "pipeline_coverage" => "管道覆盖率",
         "completion" => "完成率",

@@ -61,6 +61,28 @@ fn teams_match_a_direct_computation() {
     cross_check(&s, "teams", "2026Q3", None);
     cross_check(&s, "teams", "2025Q4", None);
     cross_check(&s, "teams", "2026-08", None);
+    // The CRM export, whose pipeline is a third stale (deals left open for up to a year).
+    let dir = tempfile::tempdir().unwrap();
+    let crm = dir.path().join("crm");
+    let mapping = repo().join("data/mappings/crm-opportunities.toml");
+    let export = crate::util::shared_data().join("crm-opportunities");
+    let r = leadcast(&[
+        "import",
+        "--data",
+        export.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--out",
+        crm.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let teams =
+        json(&["analytics", "teams", "--data", crm.to_str().unwrap(), "--period", "2017Q4", "--format", "json"]);
+    let stale = teams["total"]["stale_pipeline"].as_f64().unwrap();
+    let open = teams["total"]["open_pipeline"].as_f64().unwrap();
+    assert!(stale > 0.2 * open && stale < open, "{stale} of {open}");
+    cross_check(&crm, "teams", "2017Q4", None);
+    cross_check(&crm, "teams", "2017-06", None);
 }
 
 #[test]

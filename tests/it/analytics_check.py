@@ -296,7 +296,14 @@ def teams():
     per = {}
 
     def rep(r):
-        return per.setdefault(r, {"q": None, "book": 0.0, "before": 0.0, "won": 0, "lost": 0, "cyc": [], "open": 0, "pipe": 0.0})
+        return per.setdefault(r, {"q": None, "book": 0.0, "before": 0.0, "won": 0, "lost": 0, "cyc": [], "open": 0, "pipe": 0.0, "stale": 0.0})
+
+    # Stale: open at the snapshot longer than 99% of the wins before it took (at least 100 wins;
+    # the position in the sorted days rounded half away from zero).
+    day_before = snap - dt.timedelta(days=1)
+    wins = sorted((d(o["closed_at"]) - d(o["created_at"])).days for o in opps
+                  if o["status"] == "won" and d(o["closed_at"]) <= day_before)
+    stale_after = wins[math.floor((len(wins) - 1) * 0.99 + 0.5)] if len(wins) >= 100 else None
 
     for r in sorted({q["rep_id"] for q in quotas}):
         q = quota_of(r, period)
@@ -320,6 +327,8 @@ def teams():
         if open_at:
             a["open"] += 1
             a["pipe"] += float(o["amount"])
+            if stale_after is not None and (day_before - d(o["created_at"])).days > stale_after:
+                a["stale"] += float(o["amount"])
 
     def expect(members):
         qs = [per[m]["q"] for m in members if per[m]["q"] is not None]
@@ -339,6 +348,7 @@ def teams():
             "median_cycle_days": med([c for m in members for c in per[m]["cyc"]]),
             "open_deals": sum(per[m]["open"] for m in members),
             "open_pipeline": pipe,
+            "stale_pipeline": None if stale_after is None else sum(per[m]["stale"] for m in members),
             "remaining_quota": rem,
             "pipeline_coverage": None if rem is None else div(pipe, rem),
             "attainment": None if q is None else div(book, q),
