@@ -297,7 +297,6 @@ fn table_line(
     line
 }
 
-/// A forecast's notes, each on a line of its own, in the table's language.
 /// The backtest's tables: accuracy per level, the company total per method, and each origin's
 /// company forecast against what came; in Chinese (回测) with `zh`.
 fn print_backtest(bt: &backtest::Backtest, zh: bool) {
@@ -394,6 +393,7 @@ fn print_backtest(bt: &backtest::Backtest, zh: bool) {
     print_notes(&bt.notes, zh);
 }
 
+/// A forecast's notes, each on a line of its own, in the table's language.
 fn print_notes(notes: &[forecast::Note], zh: bool) {
     for n in notes {
         if zh {

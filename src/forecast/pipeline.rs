@@ -1219,8 +1219,9 @@ mod tests {
 
     /// Deals open far longer than any win took are stale: 200 wins after 10–59 days, 100 losses,
     /// and 41 deals created 300 days before the as-of date: 38 still open, 2 won late and one
-    /// won after the date. The threshold is the 99th percentile of the wins' days, the rate that of the deals
-    /// that stayed open past it; only deals older than that are capped, never raised.
+    /// won after the date. The threshold is the 99th percentile of the wins' days, the rate
+    /// that of the deals that stayed open past it; only deals older than that are capped,
+    /// never raised.
     #[test]
     fn deals_open_longer_than_the_wins_took_are_stale() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
