@@ -492,7 +492,7 @@ pub fn score(a: args::ScoreArgs) -> Result<ExitCode> {
             );
             if let Some(s) = deals.stale {
                 let old: Vec<_> =
-                    deals.deals.iter().filter(|d| (deals.as_of - d.created_at).num_days() > s.after_days).collect();
+                    deals.deals.iter().filter(|d| s.is_stale((deals.as_of - d.created_at).num_days())).collect();
                 if !old.is_empty() {
                     println!(
                         "{} of them ({} of the pipeline) are stale: open for more than {} days, longer than 99% of the \
@@ -572,13 +572,8 @@ impl OpenDeals {
     fn flag_stale(&self, preds: &mut [score::model::Prediction]) {
         let Some(s) = self.stale else { return };
         for (d, p) in self.deals.iter().zip(preds) {
-            if (self.as_of - d.created_at).num_days() > s.after_days {
-                p.warnings.push(format!(
-                    "stale: open for more than {} days, longer than 99% of the history's wins took; the forecast counts \
-                     it at a win probability of at most {:.0}%",
-                    s.after_days,
-                    100.0 * s.win_rate
-                ));
+            if s.is_stale((self.as_of - d.created_at).num_days()) {
+                p.warnings.push(s.warning());
             }
         }
     }

@@ -298,14 +298,28 @@ impl Stale {
 
     /// The win probability of a deal open for `age` days whose probability is otherwise `p`.
     pub fn cap(&self, age: i64, p: f64) -> f64 {
-        if age > self.after_days { p.min(self.win_rate) } else { p }
+        if self.is_stale(age) { p.min(self.win_rate) } else { p }
+    }
+
+    /// Whether a deal open for `age` days is stale.
+    pub fn is_stale(&self, age: i64) -> bool {
+        age > self.after_days
+    }
+
+    /// A stale deal's warning, as `score --data` and the opportunity API give it.
+    pub fn warning(&self) -> String {
+        format!(
+            "stale: open for more than {} days, longer than 99% of the history's wins took; the forecast counts it \
+             at a win probability of at most {:.0}%",
+            self.after_days,
+            100.0 * self.win_rate
+        )
     }
 
     /// What the rule does to `open` (as of `as_of`), for the forecast's notes; `None` when no
     /// deal of it is stale.
     pub fn note(&self, open: &[OpenDeal], as_of: NaiveDate) -> Option<Note> {
-        let stale: Vec<&OpenDeal> =
-            open.iter().filter(|d| (as_of - d.created_at).num_days() > self.after_days).collect();
+        let stale: Vec<&OpenDeal> = open.iter().filter(|d| self.is_stale((as_of - d.created_at).num_days())).collect();
         if stale.is_empty() {
             return None;
         }

@@ -352,6 +352,17 @@ fn derive_opportunity(f: &Fields, out: &mut Vec<(String, String)>) -> Result<(),
     Ok(())
 }
 
+/// A deal's age in days as the request gives it: `age_days`, or `created_at` to `as_of`
+/// (default today), as [`derive_opportunity`] reads them; `None` when neither reads.
+fn age_days(item: &Value) -> Option<i64> {
+    if let Some(a) = item.get("age_days").and_then(Value::as_f64) {
+        return Some(a as i64);
+    }
+    let date = |k: &str| item.get(k).and_then(Value::as_str).and_then(|s| parse_date(s.trim()).ok());
+    let as_of = date("as_of").unwrap_or_else(|| chrono::Utc::now().date_naive());
+    date("created_at").map(|c| (as_of - c).num_days())
+}
+
 fn quarter_of(s: &str) -> Option<String> {
     let d = crate::data::load::iso_date(s.trim())?;
     Some(format!("{}Q{}", chrono::Datelike::year(&d), (chrono::Datelike::month(&d) - 1) / 3 + 1))
@@ -376,7 +387,11 @@ pub async fn score_opportunities(
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     st.keys.check_header(auth.as_ref(), Role::Scorer)?;
-    let s = served(&st.models.load().opportunity, "opportunity")?;
+    let models = st.models.load();
+    let s = served(&models.opportunity, "opportunity")?;
+    // The served forecast's rule for stale deals (a forecast model trained before 2026-12-08
+    // has none).
+    let stale = models.forecast.as_ref().and_then(|f| f.model.stale);
     let (items, explain) = items(&body, "opportunities", "opportunity", st.limits.max_batch)?;
     let (table, ids) = rows_table(&s.inputs, &items, "opportunities", "opportunity_id", &derive_opportunity)?;
     // Risk factors need the explanations, whatever `explain` says.
@@ -388,6 +403,12 @@ pub async fn score_opportunities(
         .zip(&items)
         .map(|((p, opportunity_id), item)| {
             let expected_close_period = item.get("expected_close").and_then(Value::as_str).and_then(quarter_of);
+            let mut warnings = p.warnings;
+            if let Some(s) = stale
+                && age_days(item).is_some_and(|age| s.is_stale(age))
+            {
+                warnings.push(s.warning());
+            }
             OpportunityResult {
                 opportunity_id,
                 probability: p.probability,
@@ -396,7 +417,7 @@ pub async fn score_opportunities(
                 expected_close_period,
                 risk_factors: p.factors.iter().filter(|f| f.impact < 0.0).take(3).map(factor).collect(),
                 top_factors: if explain { p.factors.iter().map(factor).collect() } else { Vec::new() },
-                warnings: p.warnings,
+                warnings,
             }
         })
         .collect();

@@ -104,6 +104,25 @@ fn the_crm_export_does_not_leak_its_outcome_and_its_stale_pipeline_is_named() {
     let r = leadcast(&["forecast", "--models", models.to_str().unwrap(), "--period", "2018-01"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("have been open for more than") && r.stdout.contains("as stale deals"), "{}", r.stdout);
+
+    // The opportunity API warns of a stale deal as `score --data` does (by the served forecast's
+    // rule), and of no other.
+    let state = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", state.path().join("state/leadcast.db").display());
+    let server = crate::server::Server::start_with(state, models.clone(), db, &[]);
+    let deal = |id: &str, created: &str| {
+        serde_json::json!({"opportunity_id": id, "owner_id": "Darcel Schlecht", "product": "GTX Pro", "amount": 4821,
+            "stage": "qualification", "created_at": created, "as_of": "2017-12-31"})
+    };
+    let (status, body) = crate::server::post(
+        &server,
+        "/v1/opportunities/score",
+        Some(crate::server::SCORER),
+        &serde_json::json!({"opportunities": [deal("OLD", "2017-01-15"), deal("NEW", "2017-12-01")]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let warned = |i: usize| body["results"][i]["warnings"].to_string().contains("stale: open for more than");
+    assert!(warned(0) && !warned(1), "{body}");
 }
 
 #[test]
