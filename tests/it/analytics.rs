@@ -64,17 +64,7 @@ fn teams_match_a_direct_computation() {
     // The CRM export, whose pipeline is a third stale (deals left open for up to a year).
     let dir = tempfile::tempdir().unwrap();
     let crm = dir.path().join("crm");
-    let mapping = repo().join("data/mappings/crm-opportunities.toml");
-    let export = crate::util::shared_data().join("crm-opportunities");
-    let r = leadcast(&[
-        "import",
-        "--data",
-        export.to_str().unwrap(),
-        "--mapping",
-        mapping.to_str().unwrap(),
-        "--out",
-        crm.to_str().unwrap(),
-    ]);
+    let r = crate::util::import_crm(&crate::util::crm_mapping(), &crm);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let teams =
         json(&["analytics", "teams", "--data", crm.to_str().unwrap(), "--period", "2017Q4", "--format", "json"]);

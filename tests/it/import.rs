@@ -9,7 +9,7 @@ fn args<'a>(mapping: &'a str, data: &'a str) -> Vec<&'a str> {
 #[test]
 fn crm_export_validates_with_counted_warnings_and_imports() {
     let data = shared_data().join("crm-opportunities");
-    let mapping = repo().join("data/mappings/crm-opportunities.toml");
+    let mapping = crm_mapping();
     let (d, m) = (data.to_str().unwrap(), mapping.to_str().unwrap());
     let mut a = vec!["validate"];
     a.extend(args(m, d));
@@ -55,8 +55,7 @@ fn crm_export_validates_with_counted_warnings_and_imports() {
 /// leakage guard names `amount`. And the forecast says how much of the pipeline is stale.
 #[test]
 fn the_crm_export_does_not_leak_its_outcome_and_its_stale_pipeline_is_named() {
-    let data = shared_data().join("crm-opportunities");
-    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let shipped = std::fs::read_to_string(crm_mapping()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let amount_line = shipped.lines().find(|l| l.starts_with("amount = ")).unwrap();
     let leaky = dir.path().join("leaky.toml");
@@ -64,15 +63,7 @@ fn the_crm_export_does_not_leak_its_outcome_and_its_stale_pipeline_is_named() {
     // Import through `mapping`, train the opportunity model: its held-out AUC and stdout.
     let train = |name: &str, mapping: &std::path::Path| {
         let (out, models) = (dir.path().join(name), dir.path().join(format!("{name}-models")));
-        let r = leadcast(&[
-            "import",
-            "--data",
-            data.to_str().unwrap(),
-            "--mapping",
-            mapping.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let r = import_crm(mapping, &out);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let r =
             leadcast(&["train", "opportunity", "--data", out.to_str().unwrap(), "--models", models.to_str().unwrap()]);
@@ -83,7 +74,7 @@ fn the_crm_export_does_not_leak_its_outcome_and_its_stale_pipeline_is_named() {
     let (auc, said, _, _) = train("leaky", &leaky);
     assert!(auc > 0.95, "{auc}");
     assert!(said.contains("possible leakage: \"amount\""), "{said}");
-    let (auc, said, out, models) = train("shipped", &repo().join("data/mappings/crm-opportunities.toml"));
+    let (auc, said, out, models) = train("shipped", &crm_mapping());
     assert!(auc < 0.6, "{auc}\n{said}");
     assert!(!said.contains("possible leakage"), "{said}");
 
@@ -129,20 +120,12 @@ fn the_crm_export_does_not_leak_its_outcome_and_its_stale_pipeline_is_named() {
 fn a_broken_mapping_names_what_is_wrong_and_writes_nothing() {
     let data = shared_data().join("crm-opportunities");
     let dir = tempfile::tempdir().unwrap();
-    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let shipped = std::fs::read_to_string(crm_mapping()).unwrap();
     let broken = shipped.replace("owner_id = \"sales_agent\"", "owner_id = \"salesagent\"");
     let m = dir.path().join("m.toml");
     std::fs::write(&m, broken).unwrap();
     let out = dir.path().join("out");
-    let r = leadcast(&[
-        "import",
-        "--data",
-        data.to_str().unwrap(),
-        "--mapping",
-        m.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let r = import_crm(&m, &out);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("source column \"salesagent\" is not in sales_pipeline.csv"), "{}", r.stderr);
     assert!(!out.exists(), "import wrote despite errors");
@@ -157,7 +140,7 @@ fn a_broken_mapping_names_what_is_wrong_and_writes_nothing() {
 fn unmapped_values_are_contract_errors_located_in_the_export() {
     let data = shared_data().join("crm-opportunities");
     let dir = tempfile::tempdir().unwrap();
-    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let shipped = std::fs::read_to_string(crm_mapping()).unwrap();
     // Forget to map "Engaging" to a status: the export's own rows must be named. ("Lost"
     // would need no mapping: a status reads in any letter case.)
     assert!(shipped.contains("Engaging = \"open\", "));
@@ -205,7 +188,7 @@ const AMOUNT_FROM_CLOSE_VALUE: &str = r#"amount = { from = "close_value", missin
 /// `leadcast import` of `data` through `mapping` into `out`, and of the real export through
 /// the shipped mapping into `iso`: the opportunities and stage history written must be equal.
 fn imports_as_the_shipped_export(data: &str, mapping: &std::path::Path, dir: &std::path::Path) -> crate::util::Run {
-    imports_as_the_export(data, mapping, &repo().join("data/mappings/crm-opportunities.toml"), dir)
+    imports_as_the_export(data, mapping, &crm_mapping(), dir)
 }
 
 /// As [`imports_as_the_shipped_export`], the real export imported through `reference`.
@@ -219,16 +202,7 @@ fn imports_as_the_export(
     let r =
         leadcast(&["import", "--data", data, "--mapping", mapping.to_str().unwrap(), "--out", ours.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let src = shared_data().join("crm-opportunities");
-    let s = leadcast(&[
-        "import",
-        "--data",
-        src.to_str().unwrap(),
-        "--mapping",
-        reference.to_str().unwrap(),
-        "--out",
-        iso.to_str().unwrap(),
-    ]);
+    let s = import_crm(reference, &iso);
     assert_eq!(s.code, 0, "{}", s.stderr);
     for t in ["opportunities.csv", "stage_history.csv"] {
         assert_eq!(read_csv(&ours.join(t)), read_csv(&iso.join(t)), "{t} differs");
@@ -242,7 +216,7 @@ fn validate_with_the_shipped_mapping(
     dir: &std::path::Path,
     data: &str,
 ) -> (String, std::path::PathBuf, crate::util::Run) {
-    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let shipped = std::fs::read_to_string(crm_mapping()).unwrap();
     let m = dir.join("m.toml");
     std::fs::write(&m, &shipped).unwrap();
     let r = leadcast(&["validate", "--data", data, "--mapping", m.to_str().unwrap()]);
@@ -318,7 +292,7 @@ fn an_export_with_formatted_amounts_imports_once_the_mapping_says_so() {
     let d = data.to_str().unwrap();
     // A mapping that takes the amount of won deals from close_value (the shipped one takes the
     // list price, not to leak the outcome; see the test below).
-    let shipped = std::fs::read_to_string(repo().join("data/mappings/crm-opportunities.toml")).unwrap();
+    let shipped = std::fs::read_to_string(crm_mapping()).unwrap();
     let amount_line = shipped.lines().find(|l| l.starts_with("amount = ")).unwrap();
     let base = shipped.replace(amount_line, AMOUNT_FROM_CLOSE_VALUE);
     let reference = dir.path().join("reference.toml");
@@ -542,10 +516,8 @@ fn a_named_sheet_of_a_workbook_scores_like_its_csv() {
 fn train_all_on_an_export_without_leads_trains_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let (out, models) = (dir.path().join("crm"), dir.path().join("models"));
-    let mapping = repo().join("data/mappings/crm-opportunities.toml");
-    let data = shared_data().join("crm-opportunities");
     let (o, m) = (out.to_str().unwrap(), models.to_str().unwrap());
-    let r = leadcast(&["import", "--data", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap(), "--out", o]);
+    let r = import_crm(&crm_mapping(), &out);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = leadcast(&["train", "all", "--data", o, "--models", m]);
     assert_eq!(r.code, 0, "{}", r.stderr);

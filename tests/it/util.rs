@@ -36,6 +36,26 @@ pub fn leadcast(args: &[&str]) -> Run {
     run(bin().args(args))
 }
 
+/// `leadcast import` of the real CRM export (`../shared/data/crm-opportunities`) through
+/// `mapping` into `out`.
+pub fn import_crm(mapping: &Path, out: &Path) -> Run {
+    let export = shared_data().join("crm-opportunities");
+    leadcast(&[
+        "import",
+        "--data",
+        export.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+/// The shipped mapping of the CRM export.
+pub fn crm_mapping() -> PathBuf {
+    repo().join("data/mappings/crm-opportunities.toml")
+}
+
 /// A small valid simulated data directory in a fresh temp dir.
 pub fn small_world(seed: u64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
